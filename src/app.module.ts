@@ -1,0 +1,70 @@
+import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
+import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
+import { ClsPluginTransactional } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { ClsModule } from 'nestjs-cls';
+import { LoggerModule } from 'nestjs-pino';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { ProblemDetailsFilter } from './common/problem/problem-details.filter';
+import { AppConfig } from './config/app-config';
+import { validateEnvironment } from './config/environment';
+import { buildDataSourceOptions } from './database/data-source-options';
+import { HealthModule } from './health/health.module';
+import { IdempotencyModule } from './idempotency/idempotency.module';
+import { loggingParams } from './logging.config';
+import { MerchantsModule } from './merchants/merchants.module';
+import { PaymentsModule } from './payments/payments.module';
+import { RUNTIME_OPTIONS, type RuntimeOptions } from './runtime-options';
+import { RuntimeShutdown } from './runtime-shutdown';
+
+/** The whole service. Global pipes, guards and filters are providers, so e2e tests run the production pipeline. */
+@Module({})
+export class AppModule {
+  static register(runtime: RuntimeOptions): DynamicModule {
+    return {
+      module: AppModule,
+      global: true,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: validateEnvironment, cache: true }),
+        LoggerModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: AppConfig) => loggingParams(config.get('LOG_LEVEL'), config.get('REPLICA_ID')),
+        }),
+        TypeOrmModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: AppConfig) => buildDataSourceOptions(runtime.databaseUrl, config.get('DATABASE_POOL_SIZE')),
+        }),
+        ClsModule.forRoot({
+          global: true,
+          middleware: { mount: true },
+          plugins: [
+            new ClsPluginTransactional({
+              imports: [TypeOrmModule],
+              adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: getDataSourceToken() }),
+            }),
+          ],
+        }),
+        ScheduleModule.forRoot(),
+        HealthModule,
+        MerchantsModule,
+        IdempotencyModule,
+        PaymentsModule,
+      ],
+      providers: [
+        { provide: RUNTIME_OPTIONS, useValue: runtime },
+        { provide: AppConfig, useExisting: ConfigService },
+        RuntimeShutdown,
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        {
+          provide: APP_PIPE,
+          useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+        },
+      ],
+      exports: [RUNTIME_OPTIONS, AppConfig],
+    };
+  }
+}

@@ -1,0 +1,26 @@
+import type { DataSourceOptions } from 'typeorm';
+import { CreateMerchantsAndPayments1764878400000 } from '../../migrations/1764878400000-create-merchants-and-payments';
+import { CreateIdempotencyKeys1764878500000 } from '../../migrations/1764878500000-create-idempotency-keys';
+import { Merchant } from '../merchants/merchant.entity';
+import { Payment } from '../payments/payment.entity';
+
+export const entities = [Merchant, Payment];
+
+export const migrations = [CreateMerchantsAndPayments1764878400000, CreateIdempotencyKeys1764878500000];
+
+/** The one DataSource configuration, shared by the app, the migration CLI and the merchant CLI. */
+export function buildDataSourceOptions(url: string, poolSize = 10): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities,
+    migrations,
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    extra: {
+      max: poolSize,
+      connectionTimeoutMillis: 5000,
+      application_name: 'payments-api',
+    },
+  };
+}

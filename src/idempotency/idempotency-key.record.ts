@@ -1,0 +1,47 @@
+/** The request an idempotency key was first used for. */
+export interface KeyedRequest {
+  merchantId: string;
+  key: string;
+  method: string;
+  /** Route pattern, for example `/payments`. */
+  path: string;
+  /** SHA-256 of method, route and canonical body. */
+  hash: Buffer;
+  body: unknown;
+  requestId: string | null;
+}
+
+/** A response as stored for replay: status, the headers that matter, exact body bytes. */
+export interface StoredResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/** An idempotency key that this worker owns until its lease expires or its fencing token is superseded. */
+export interface ClaimedKey {
+  id: string;
+  merchantId: string;
+  key: string;
+  method: string;
+  path: string;
+  requestBody: unknown;
+  requestId: string | null;
+  resourceId: string;
+  fencingToken: string;
+  attempts: number;
+}
+
+/** What a claim found when another worker holds the key or has completed it. */
+export interface ExistingKey {
+  id: string;
+  status: 'processing' | 'completed';
+  requestHash: Buffer;
+  leaseActive: boolean;
+  response: StoredResponse | null;
+}
+
+export type ClaimResult =
+  | { outcome: 'claimed'; key: ClaimedKey }
+  | { outcome: 'taken_over'; key: ClaimedKey }
+  | { outcome: 'exists'; existing: ExistingKey };

@@ -1,0 +1,135 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import type { Request, Response as ExpressResponse } from 'express';
+import { PinoLogger } from 'nestjs-pino';
+import { from, lastValueFrom, type Observable } from 'rxjs';
+import { AppConfig } from '../config/app-config';
+import { invalidKeyError, keyInUseError, keyReusedError, LeaseLostError } from './idempotency.errors';
+import type { ClaimedKey, KeyedRequest, StoredResponse } from './idempotency-key.record';
+import { parseIdempotencyKeyHeader } from './idempotency-key.header';
+import { IdempotencyKeyRepository } from './idempotency-key.repository';
+import { IdempotencyMetrics } from './idempotency-metrics';
+import { decideOnExistingKey } from './key-decision';
+import { KeyChangeListener } from './key-change-listener';
+import { KeyedExecution } from './keyed-execution';
+import { fingerprintRequest } from './request-fingerprint';
+import { storeJsonResult, toWebResponse } from './stored-response';
+
+// Bounds the claim loop; each pass either waits, or follows a key that changed hands.
+const MAX_CLAIM_ATTEMPTS = 100;
+const RETRY_AFTER_SECONDS = 1;
+
+/**
+ * Guards a route with the Idempotency-Key header: the first request claims the key and
+ * runs; a repeat replays the stored response; a concurrent duplicate waits for the
+ * original and replays it. Runs after the auth guard, so keys are scoped by merchant.
+ */
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  private readonly enabled: boolean;
+  private readonly waitMs: number;
+  private readonly pollMs: number;
+  private readonly leaseMs: number;
+  private readonly ttlSeconds: number;
+
+  constructor(
+    config: AppConfig,
+    private readonly keys: IdempotencyKeyRepository,
+    private readonly execution: KeyedExecution,
+    private readonly listener: KeyChangeListener,
+    private readonly metrics: IdempotencyMetrics,
+    private readonly logger: PinoLogger,
+  ) {
+    const settings = config;
+    this.enabled = settings.get('IDEMPOTENCY_ENABLED');
+    this.waitMs = settings.get('IDEMPOTENCY_WAIT_MS');
+    this.pollMs = settings.get('IDEMPOTENCY_POLL_MS');
+    this.leaseMs = settings.get('IDEMPOTENCY_LEASE_MS');
+    this.ttlSeconds = settings.get('IDEMPOTENCY_TTL');
+    logger.setContext(IdempotencyInterceptor.name);
+  }
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (!this.enabled) {
+      return next.handle();
+    }
+    const http = context.switchToHttp();
+    // The fingerprint is taken here, before pipes or the handler can change the body.
+    const request = this.describeRequest(http.getRequest<Request>());
+    return from(this.respond(request, http.getResponse<ExpressResponse>(), next));
+  }
+
+  private describeRequest(req: Request): KeyedRequest {
+    const header = parseIdempotencyKeyHeader(req.headersDistinct['idempotency-key']);
+    if (!header.valid) {
+      throw invalidKeyError(header.reason);
+    }
+    const path = String(req.route?.path ?? req.path);
+    return {
+      merchantId: req.merchant!.id,
+      key: header.key,
+      method: req.method,
+      path,
+      hash: fingerprintRequest(req.method, path, req.body),
+      body: req.body ?? null,
+      requestId: req.id ? String(req.id) : null,
+    };
+  }
+
+  private async respond(request: KeyedRequest, res: ExpressResponse, next: CallHandler): Promise<Response> {
+    const log = { merchantId: request.merchantId, key: request.key };
+    const deadline = Date.now() + this.waitMs;
+
+    for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
+      const claim = await this.keys.claim(request, this.leaseMs, this.ttlSeconds);
+      if (!claim) {
+        continue;
+      }
+
+      if (claim.outcome !== 'exists') {
+        this.metrics.increment(claim.outcome);
+        this.logger.info({ ...log, keyId: claim.key.id, attempts: claim.key.attempts }, `Idempotency key ${claim.outcome}`);
+        try {
+          return toWebResponse(await this.run(claim.key, res, next), false);
+        } catch (error) {
+          if (error instanceof LeaseLostError) {
+            continue;
+          }
+          throw error;
+        }
+      }
+
+      const { existing } = claim;
+      const decision = decideOnExistingKey(existing, request.hash);
+      if (decision.action === 'mismatch') {
+        this.metrics.increment('mismatch');
+        this.logger.info({ ...log, keyId: existing.id }, 'Idempotency key reused for a different request');
+        throw keyReusedError();
+      }
+      if (decision.action === 'replay') {
+        this.metrics.increment('replayed');
+        this.logger.info({ ...log, keyId: existing.id }, 'Idempotency key replayed');
+        return toWebResponse(existing.response!, true);
+      }
+      if (decision.action === 'wait') {
+        const remainingMs = deadline - Date.now();
+        if (remainingMs <= 0) {
+          this.metrics.increment('conflict');
+          this.logger.info({ ...log, keyId: existing.id }, 'Idempotency key still in progress after the wait');
+          throw keyInUseError(RETRY_AFTER_SECONDS);
+        }
+        this.metrics.increment('waited');
+        this.logger.debug({ ...log, keyId: existing.id }, 'Waiting for the request that holds the idempotency key');
+        await this.listener.waitForChange(existing.id, Math.min(this.pollMs, remainingMs));
+      }
+    }
+    throw keyInUseError(RETRY_AFTER_SECONDS);
+  }
+
+  private run(key: ClaimedKey, res: ExpressResponse, next: CallHandler): Promise<StoredResponse> {
+    return this.execution.execute(key, async () => {
+      const result = await lastValueFrom(next.handle(), { defaultValue: undefined });
+      const location = res.getHeader('location');
+      return storeJsonResult(res.statusCode, result, typeof location === 'string' ? location : undefined);
+    });
+  }
+}

@@ -1,0 +1,27 @@
+import { Global, Module } from '@nestjs/common';
+import { CleanupJob } from './cleanup.job';
+import { IdempotencyContext } from './idempotency.context';
+import { IdempotencyInterceptor } from './idempotency.interceptor';
+import { IdempotencyKeyRepository } from './idempotency-key.repository';
+import { IdempotencyMetrics } from './idempotency-metrics';
+import { IdempotentOperations } from './idempotent-operations';
+import { KeyChangeListener } from './key-change-listener';
+import { KeyedExecution } from './keyed-execution';
+import { RecoveryWorker } from './recovery.worker';
+
+@Global()
+@Module({
+  providers: [
+    IdempotencyContext,
+    IdempotencyInterceptor,
+    IdempotencyKeyRepository,
+    IdempotencyMetrics,
+    IdempotentOperations,
+    KeyChangeListener,
+    KeyedExecution,
+    RecoveryWorker,
+    CleanupJob,
+  ],
+  exports: [IdempotencyContext, IdempotencyInterceptor, IdempotencyMetrics, IdempotentOperations, KeyedExecution],
+})
+export class IdempotencyModule {}

@@ -1,0 +1,99 @@
+import { Injectable } from '@nestjs/common';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { PinoLogger } from 'nestjs-pino';
+import { ProblemException } from '../common/problem/problem.exception';
+import { AppConfig } from '../config/app-config';
+import { IdempotencyContext } from './idempotency.context';
+import { LeaseLostError } from './idempotency.errors';
+import type { ClaimedKey, StoredResponse } from './idempotency-key.record';
+import { IdempotencyKeyRepository } from './idempotency-key.repository';
+import { IdempotencyMetrics } from './idempotency-metrics';
+import { storeProblem } from './stored-response';
+
+/**
+ * Runs the work behind a claimed key and settles the key. Shared by the HTTP
+ * interceptor and the recovery worker, so a recovered request ends exactly as a
+ * client's retry would.
+ */
+@Injectable()
+export class KeyedExecution {
+  private readonly ttlSeconds: number;
+
+  constructor(
+    config: AppConfig,
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly keys: IdempotencyKeyRepository,
+    private readonly context: IdempotencyContext,
+    private readonly metrics: IdempotencyMetrics,
+    private readonly logger: PinoLogger,
+  ) {
+    this.ttlSeconds = config.get('IDEMPOTENCY_TTL');
+    logger.setContext(KeyedExecution.name);
+  }
+
+  /**
+   * Runs `operation` in one transaction with the completion of the key. The stored
+   * response is written in that same transaction, guarded by the fencing token: so a
+   * payment never commits without its stored response, and a worker whose key was taken
+   * over rolls back instead of completing it a second time.
+   *
+   * @throws LeaseLostError when another worker took the key over meanwhile
+   */
+  execute(key: ClaimedKey, operation: () => Promise<StoredResponse>): Promise<StoredResponse> {
+    return this.context.run(key, async () => {
+      try {
+        return await this.txHost.withTransaction(async () => {
+          const response = await this.finalResponse(operation, key);
+          if (!(await this.keys.complete(key, response, this.ttlSeconds))) {
+            throw new LeaseLostError(key.id);
+          }
+          return response;
+        });
+      } catch (error) {
+        await this.settleFailure(key, error);
+        throw error;
+      }
+    });
+  }
+
+  private async finalResponse(operation: () => Promise<StoredResponse>, key: ClaimedKey): Promise<StoredResponse> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof ProblemException && error.finalOutcome) {
+        return storeProblem(error, key.requestId);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Releases the key when nothing can have happened downstream, so a retry starts
+   * afresh; keeps it recoverable when a charge may have been made.
+   */
+  private async settleFailure(key: ClaimedKey, error: unknown): Promise<void> {
+    const log = { keyId: key.id, merchantId: key.merchantId, key: key.key };
+    if (error instanceof LeaseLostError) {
+      this.metrics.increment('lease_lost');
+      this.logger.warn(log, 'Idempotency key lease lost to another worker; rolled back');
+      return;
+    }
+
+    const definite = error instanceof ProblemException && !error.outcomeUnknown;
+    const mayHaveSideEffect = this.context.sideEffectStarted() && !definite;
+    try {
+      if (mayHaveSideEffect) {
+        await this.keys.abandon(key);
+        this.metrics.increment('abandoned');
+        this.logger.warn({ ...log, err: error }, 'Idempotency key kept for recovery: the outcome is unknown');
+      } else {
+        await this.keys.release(key);
+        this.metrics.increment('released');
+        this.logger.info(log, 'Idempotency key released: the request failed before any side effect');
+      }
+    } catch (settleError) {
+      this.logger.error({ ...log, err: settleError }, 'Failed to settle the idempotency key; its lease will expire');
+    }
+  }
+}
