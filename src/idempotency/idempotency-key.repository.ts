@@ -78,7 +78,10 @@ const CLAIM_SQL = `
   FROM idempotency_keys
   WHERE merchant_id = $1 AND key = $2 AND NOT EXISTS (SELECT 1 FROM claimed)`;
 
-/** SQL for the idempotency_keys table. Every write that ends a lease also sends a NOTIFY. */
+/**
+ * SQL for the idempotency_keys table. Every write that ends a lease also sends a NOTIFY.
+ * Writes are wrapped in a SELECT because TypeORM returns [rows, count] for a bare UPDATE or DELETE.
+ */
 @Injectable()
 export class IdempotencyKeyRepository {
   constructor(
@@ -169,7 +172,8 @@ export class IdempotencyKeyRepository {
    */
   async takeOverExpired(limit: number, leaseMs: number): Promise<ClaimedKey[]> {
     const rows = await this.dataSource.query<KeyRow[]>(
-      `UPDATE idempotency_keys AS k
+      `WITH taken AS (
+       UPDATE idempotency_keys AS k
        SET fencing_token = k.fencing_token + 1, attempts = k.attempts + 1, updated_at = now(),
            lease_expires_at = now() + make_interval(secs => $2::double precision / 1000)
        FROM (
@@ -180,7 +184,9 @@ export class IdempotencyKeyRepository {
          FOR UPDATE SKIP LOCKED
        ) AS due
        WHERE k.id = due.due_id
-       RETURNING ${RETURNED_COLUMNS}`,
+       RETURNING ${RETURNED_COLUMNS}
+       )
+       SELECT * FROM taken`,
       [limit, leaseMs],
     );
     return rows.map(toClaimedKey);
@@ -188,8 +194,9 @@ export class IdempotencyKeyRepository {
 
   /** Deletes up to `limit` expired completed keys and returns how many it deleted. */
   async deleteExpired(limit: number): Promise<number> {
-    const rows = await this.dataSource.query<unknown[]>(
-      `DELETE FROM idempotency_keys
+    const [result] = await this.dataSource.query<{ deleted: number }[]>(
+      `WITH deleted AS (
+       DELETE FROM idempotency_keys
        WHERE id IN (
          SELECT id FROM idempotency_keys
          WHERE status = 'completed' AND expires_at <= now()
@@ -197,10 +204,12 @@ export class IdempotencyKeyRepository {
          LIMIT $1
          FOR UPDATE SKIP LOCKED
        )
-       RETURNING 1`,
+       RETURNING 1
+       )
+       SELECT count(*)::int AS deleted FROM deleted`,
       [limit],
     );
-    return rows.length;
+    return result.deleted;
   }
 }
 

@@ -22,6 +22,16 @@ import { RecoveryWorker } from './recovery.worker';
     RecoveryWorker,
     CleanupJob,
   ],
-  exports: [IdempotencyContext, IdempotencyInterceptor, IdempotencyMetrics, IdempotentOperations, KeyedExecution],
+  exports: [
+    IdempotencyContext,
+    IdempotencyInterceptor,
+    IdempotencyKeyRepository,
+    IdempotencyMetrics,
+    IdempotentOperations,
+    KeyChangeListener,
+    KeyedExecution,
+    RecoveryWorker,
+    CleanupJob,
+  ],
 })
 export class IdempotencyModule {}

@@ -58,14 +58,16 @@ export class PaymentsService {
     payment.status = charge.status;
     payment.gatewayChargeId = charge.chargeId;
     payment.declineCode = charge.declineCode;
-    const updated = await payments
-      .createQueryBuilder()
-      .update(Payment)
-      .set({ status: payment.status, gatewayChargeId: payment.gatewayChargeId, declineCode: payment.declineCode })
-      .where('id = :id', { id: payment.id })
-      .returning(['updated_at'])
-      .execute();
-    payment.updatedAt = (updated.raw as { updated_at: Date }[])[0].updated_at;
+    const [recorded] = await this.txHost.tx.query<{ updated_at: Date }[]>(
+      `WITH recorded AS (
+         UPDATE payments SET status = $2, gateway_charge_id = $3, decline_code = $4, updated_at = clock_timestamp()
+         WHERE id = $1
+         RETURNING updated_at
+       )
+       SELECT updated_at FROM recorded`,
+      [payment.id, payment.status, payment.gatewayChargeId, payment.declineCode],
+    );
+    payment.updatedAt = recorded.updated_at;
     return payment;
   }
 
