@@ -2,6 +2,8 @@
 const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: { ignoreCodes: ['TS151002'] } }] };
 
 module.exports = {
+  // The e2e suites share one database and gateway, and this machine has two cores.
+  maxWorkers: 1,
   projects: [
     {
       displayName: 'unit',
@@ -18,7 +20,6 @@ module.exports = {
       transform,
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-      maxWorkers: 1,
     },
   ],
 };

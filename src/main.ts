@@ -21,7 +21,7 @@ async function bootstrap(): Promise<void> {
   }
   const mockGateway = env.GATEWAY_URL
     ? undefined
-    : await startMockGateway({ port: env.GATEWAY_PORT, logger: log.child({ component: 'mock-gateway' }) });
+    : await startMockGateway({ port: env.GATEWAY_PORT, slowMs: env.GATEWAY_SLOW_MS, logger: log.child({ component: 'mock-gateway' }) });
   const gatewayUrl = env.GATEWAY_URL ?? mockGateway!.url;
 
   const stopOwnedProcesses = async () => {

@@ -26,17 +26,17 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(0)
   @Max(65535)
-  PORT = 3000;
+  PORT: number = 3000;
 
   @IsString()
-  HOST = '0.0.0.0';
+  HOST: string = '0.0.0.0';
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-  LOG_LEVEL = 'info';
+  LOG_LEVEL: string = 'info';
 
   /** Name echoed in the X-Replica-Id response header; empty to omit the header. */
   @IsString()
-  REPLICA_ID = '';
+  REPLICA_ID: string = '';
 
   /** PostgreSQL connection string; when unset, an embedded PostgreSQL is started. */
   @IsOptional()
@@ -46,15 +46,15 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(1)
   @Max(1000)
-  DATABASE_POOL_SIZE = 20;
+  DATABASE_POOL_SIZE: number = 20;
 
   @IsInt()
   @Min(1024)
   @Max(65535)
-  EMBEDDED_POSTGRES_PORT = 54329;
+  EMBEDDED_POSTGRES_PORT: number = 54329;
 
   @IsString()
-  EMBEDDED_POSTGRES_DIR = '.data/postgres';
+  EMBEDDED_POSTGRES_DIR: string = '.data/postgres';
 
   /** Card gateway base URL; when unset, the mock gateway is started in this process. */
   @IsOptional()
@@ -64,58 +64,63 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(1024)
   @Max(65535)
-  GATEWAY_PORT = 4010;
+  GATEWAY_PORT: number = 4010;
+
+  /** Delay of the in-process mock gateway for the tok_slow token. */
+  @IsInt()
+  @Min(0)
+  GATEWAY_SLOW_MS: number = 3000;
 
   @IsInt()
   @Min(1)
-  GATEWAY_CONNECT_TIMEOUT_MS = 1000;
+  GATEWAY_CONNECT_TIMEOUT_MS: number = 1000;
 
   @IsInt()
   @Min(1)
-  GATEWAY_TIMEOUT_MS = 10000;
+  GATEWAY_TIMEOUT_MS: number = 10000;
 
   /** Comma-separated ISO 4217 codes that POST /payments accepts. */
   @Matches(/^[A-Z]{3}(,[A-Z]{3})*$/, { message: 'CURRENCIES must be upper-case ISO 4217 codes separated by commas, e.g. USD,EUR' })
-  CURRENCIES = 'USD,EUR,GBP,JPY,CHF,CAD,AUD';
+  CURRENCIES: string = 'USD,EUR,GBP,JPY,CHF,CAD,AUD';
 
   /** Time /health/ready answers 503 after SIGTERM before the server stops accepting connections. */
   @IsInt()
   @Min(0)
-  SHUTDOWN_DRAIN_MS = 5000;
+  SHUTDOWN_DRAIN_MS: number = 5000;
 
   @Transform(toBoolean)
   @IsBoolean()
-  IDEMPOTENCY_ENABLED = true;
+  IDEMPOTENCY_ENABLED: boolean = true;
 
   @IsInt()
   @Min(0)
-  IDEMPOTENCY_WAIT_MS = 5000;
+  IDEMPOTENCY_WAIT_MS: number = 5000;
 
   @IsInt()
   @Min(100)
-  IDEMPOTENCY_LEASE_MS = 30000;
+  IDEMPOTENCY_LEASE_MS: number = 30000;
 
   @IsInt()
   @Min(10)
-  IDEMPOTENCY_POLL_MS = 250;
+  IDEMPOTENCY_POLL_MS: number = 250;
 
   /** Seconds a completed key is kept and replayed. */
   @IsInt()
   @Min(1)
-  IDEMPOTENCY_TTL = 86400;
+  IDEMPOTENCY_TTL: number = 86400;
 
   @IsInt()
   @Min(0)
-  IDEMPOTENCY_RECOVERY_INTERVAL_MS = 5000;
+  IDEMPOTENCY_RECOVERY_INTERVAL_MS: number = 5000;
 
   @IsInt()
   @Min(0)
-  IDEMPOTENCY_CLEANUP_INTERVAL_MS = 60000;
+  IDEMPOTENCY_CLEANUP_INTERVAL_MS: number = 60000;
 
   @IsInt()
   @Min(1)
   @Max(100000)
-  IDEMPOTENCY_CLEANUP_BATCH_SIZE = 1000;
+  IDEMPOTENCY_CLEANUP_BATCH_SIZE: number = 1000;
 }
 
 /**

@@ -26,9 +26,9 @@ function loadYaml(path: string): YamlMap {
   return parse(readRepoFile(path), { merge: true }) as YamlMap;
 }
 
-function asMap(value: unknown, what: string): YamlMap {
+function asMap(value: unknown, description: string): YamlMap {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new Error(`Expected ${what} to be a mapping, got ${JSON.stringify(value)}`);
+    throw new Error(`Expected ${description} to be a mapping, got ${JSON.stringify(value)}`);
   }
   return value as YamlMap;
 }

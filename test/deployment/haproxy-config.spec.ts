@@ -27,7 +27,7 @@ const COMMITTED_CONFIGS: { mode: HaproxyMode; path: string }[] = [
 // The longest API request (gateway connect 1 s + gateway response 10 s + duplicate wait 5 s).
 const LONGEST_REQUEST_MS = 16_000;
 
-// A backend answers a slow charge after this long: past the replay mode's server timeout,
+// Delay of a backend's response to a slow charge: past the replay mode's server timeout,
 // far below the safe mode's.
 const SLOW_CHARGE_MS = REPLAY_SERVER_TIMEOUT_MS + 500;
 
@@ -288,11 +288,11 @@ async function reservePort(): Promise<number> {
   return port;
 }
 
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, description: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) {
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${description}`);
     }
     await new Promise((wake) => setTimeout(wake, 50));
   }
@@ -309,7 +309,7 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-/** Sends a POST without connection reuse and resolves with the status, or 0 on a reset. */
+/** Sends a POST without connection reuse. Resolves with the response status and rejects on a connection error. */
 function post(port: number, path: string): Promise<number> {
   return new Promise((done, fail) => {
     const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent: false }, (res) => {
@@ -390,7 +390,8 @@ async function withCluster(
     const all = [...stopped, ...live];
     haproxy = await startHaproxy(mode, all.map(({ name, port }) => ({ name, port })));
 
-    // Two passed probes raise a server to full health, so one failed probe cannot take it out.
+    // After a passed probe a server needs two failed probes (fall 2) to go down. Waiting for
+    // two passed probes adds a margin.
     await waitFor(() => all.every((backend) => backend.readyChecks >= 2), 5_000, 'two health checks per backend');
     await Promise.all(stopped.map(stopBackend));
 

@@ -1,0 +1,3 @@
+export default async function globalTeardown(): Promise<void> {
+  await (globalThis as { e2eTeardown?: () => Promise<void> }).e2eTeardown?.();
+}
