@@ -30,7 +30,8 @@ export function renderProblem(error: unknown, requestId?: string): RenderedProbl
       headers: error.headers,
     };
   }
-  const bodyParserError = asBodyParserError(error);
+  // Nest wraps body-parser errors in an HttpException whose cause is the original error.
+  const bodyParserError = asBodyParserError(error) ?? asBodyParserError((error as { cause?: unknown } | null)?.cause);
   if (bodyParserError) {
     return { body: renderBodyParserError(bodyParserError, requestId), headers: {} };
   }
@@ -74,7 +75,7 @@ interface BodyParserError {
   status: number;
 }
 
-// body-parser errors carry `type` and `status`; Nest passes them through unchanged.
+// body-parser errors carry `type` (for example entity.parse.failed) and `status`.
 function asBodyParserError(error: unknown): BodyParserError | undefined {
   if (typeof error !== 'object' || error === null) {
     return undefined;
