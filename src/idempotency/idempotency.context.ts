@@ -3,7 +3,11 @@ import { ClsService } from 'nestjs-cls';
 import type { ClaimedKey } from './idempotency-key.record';
 
 const ACTIVE_KEY = Symbol('idempotency:active-key');
-const SIDE_EFFECT_STARTED = Symbol('idempotency:side-effect-started');
+
+interface ActiveKeyState {
+  key: ClaimedKey;
+  sideEffectStarted: boolean;
+}
 
 /**
  * The idempotency key that the current request (or recovery run) owns, held in
@@ -16,8 +20,8 @@ export class IdempotencyContext {
   /** Runs `fn` in a fresh context that owns `key`. */
   run<T>(key: ClaimedKey, fn: () => Promise<T>): Promise<T> {
     return this.cls.run({ ifNested: 'inherit' }, () => {
-      this.cls.set(ACTIVE_KEY, key);
-      this.cls.set(SIDE_EFFECT_STARTED, false);
+      // A mutable object, because transactions run in nested contexts whose own sets stay local.
+      this.cls.set<ActiveKeyState>(ACTIVE_KEY, { key, sideEffectStarted: false });
       return fn();
     });
   }
@@ -28,21 +32,22 @@ export class IdempotencyContext {
    * sends the gateway the same downstream idempotency key.
    */
   resourceId(): string | undefined {
-    return this.active()?.resourceId;
+    return this.active()?.key.resourceId;
   }
 
   /** Records that a call with external effects (a charge) is about to be sent. */
   markSideEffectStarted(): void {
-    if (this.active()) {
-      this.cls.set(SIDE_EFFECT_STARTED, true);
+    const state = this.active();
+    if (state) {
+      state.sideEffectStarted = true;
     }
   }
 
   sideEffectStarted(): boolean {
-    return this.cls.isActive() && this.cls.get<boolean>(SIDE_EFFECT_STARTED) === true;
+    return this.active()?.sideEffectStarted === true;
   }
 
-  private active(): ClaimedKey | undefined {
-    return this.cls.isActive() ? this.cls.get<ClaimedKey>(ACTIVE_KEY) : undefined;
+  private active(): ActiveKeyState | undefined {
+    return this.cls.isActive() ? this.cls.get<ActiveKeyState>(ACTIVE_KEY) : undefined;
   }
 }
