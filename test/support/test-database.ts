@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { runMigrations } from '../../src/database/migrate';
+import { letPostgresUserReach } from '../../src/database/postgres-user-access';
 import { freePort } from './free-port';
 
 export interface TestDatabase {
@@ -26,6 +27,7 @@ export async function startTestDatabase(): Promise<TestDatabase> {
 
   const dataDir = mkdtempSync(join(tmpdir(), 'payments-test-pg-'));
   const port = await freePort();
+  letPostgresUserReach(require.resolve('pg'), dataDir);
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
