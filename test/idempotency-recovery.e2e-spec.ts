@@ -3,7 +3,7 @@ import { startApp, type AppProcess } from './support/app-process';
 import { closeDb, createMerchant, db, expectAtMostOncePerKey, gatewayCharges, keyRowsOf, paymentsOf, validPayment, type TestMerchant } from './support/fixtures';
 import { eventually, postPayment, sleep } from './support/http';
 
-// tok_slow answers after 1500 ms; these replicas wait up to 1800 ms, and a lease outlives that.
+// The gateway responds to tok_slow after 1500 ms; these replicas wait up to 1800 ms, and a lease outlives that.
 const PATIENT = { GATEWAY_TIMEOUT_MS: '1800', IDEMPOTENCY_LEASE_MS: '2500', IDEMPOTENCY_WAIT_MS: '8000' };
 
 describe('Idempotency keys after crashes', () => {

@@ -13,7 +13,7 @@ import {
 } from './support/fixtures';
 import { eventually, postPayment, sleep } from './support/http';
 
-// The gateway answers tok_slow after 1500 ms; these replicas wait up to 3000 ms for it.
+// The gateway responds to tok_slow after 1500 ms; these replicas wait up to 3000 ms for it.
 const PATIENT = { GATEWAY_TIMEOUT_MS: '3000', IDEMPOTENCY_LEASE_MS: '5000' };
 
 describe('Idempotency-Key on POST /payments', () => {

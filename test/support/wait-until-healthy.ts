@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 
-/** Polls `url` until it answers 200, failing fast if `child` exits first. */
+/** Polls `url` until it returns 200, and fails fast if `child` exits first. */
 export async function waitUntilHealthy(url: string, child: ChildProcess, what: string): Promise<void> {
   for (let attempt = 0; attempt < 600; attempt++) {
     if (child.exitCode !== null) {
