@@ -4,6 +4,8 @@ const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: { ignoreCodes: ['TS1
 module.exports = {
   // The e2e suites share one database and gateway, and this machine has two cores.
   maxWorkers: 1,
+  // Scenarios wait on real gateway delays, leases and process restarts.
+  testTimeout: 30000,
   projects: [
     {
       displayName: 'unit',
@@ -17,8 +19,6 @@ module.exports = {
       testEnvironment: 'node',
       rootDir: '.',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-      // Scenarios wait on real gateway delays, leases and process restarts.
-      testTimeout: 30000,
       transform,
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',

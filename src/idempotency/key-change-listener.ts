@@ -16,6 +16,7 @@ const RECONNECT_DELAY_MS = 1000;
 export class KeyChangeListener implements OnModuleInit, OnApplicationShutdown {
   private readonly waiters = new Map<string, Set<() => void>>();
   private client?: Client;
+  private readonly abandonedClients = new WeakSet<Client>();
   private stopped = false;
 
   constructor(
@@ -70,6 +71,11 @@ export class KeyChangeListener implements OnModuleInit, OnApplicationShutdown {
   }
 
   private scheduleReconnect(client: Client): void {
+    // Both the error event and a failed connect call this; reconnect once per client.
+    if (this.abandonedClients.has(client)) {
+      return;
+    }
+    this.abandonedClients.add(client);
     client.removeAllListeners('error');
     client.on('error', () => undefined);
     void client.end().catch(() => undefined);

@@ -41,16 +41,21 @@ export class KeyedExecution {
    * @throws LeaseLostError when another worker took the key over meanwhile
    */
   execute(key: ClaimedKey, operation: () => Promise<StoredResponse>): Promise<StoredResponse> {
+    const log = { keyId: key.id, fencingToken: key.fencingToken };
     return this.context.run(key, async () => {
       try {
-        return await this.txHost.withTransaction(async () => {
-          const response = await this.finalResponse(operation, key);
-          if (!(await this.keys.complete(key, response, this.ttlSeconds))) {
+        const response = await this.txHost.withTransaction(async () => {
+          this.logger.debug(log, 'Transaction begin');
+          const result = await this.finalResponse(operation, key);
+          if (!(await this.keys.complete(key, result, this.ttlSeconds))) {
             throw new LeaseLostError(key.id);
           }
-          return response;
+          return result;
         });
+        this.logger.debug({ ...log, status: response.status }, 'Transaction commit');
+        return response;
       } catch (error) {
+        this.logger.debug(log, 'Transaction rollback');
         await this.settleFailure(key, error);
         throw error;
       }
