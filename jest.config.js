@@ -23,5 +23,15 @@ module.exports = {
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },
+    {
+      // Starts its own cluster (three replicas behind HAProxy); see test/cluster/support/global-setup.ts.
+      displayName: 'cluster',
+      testEnvironment: 'node',
+      rootDir: '.',
+      testMatch: ['<rootDir>/test/cluster/**/*.cluster-spec.ts'],
+      transform,
+      globalSetup: '<rootDir>/test/cluster/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/cluster/support/global-teardown.ts',
+    },
   ],
 };

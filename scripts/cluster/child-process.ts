@@ -1,14 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 
-/**
- * Destination of a child's stdout and stderr: appended to a log file, or written line by line
- * to the parent's stdout with a "[name] " prefix.
- */
-export type ChildOutput = { kind: 'file'; path: string } | { kind: 'prefix' };
+/** Destination of a child's stdout and stderr: a log file, appended to. */
+export type ChildOutput = { kind: 'file'; path: string };
 
 export interface ChildSpec {
   /** Label used in log prefixes and error messages, such as "replica-1". */
@@ -29,12 +25,14 @@ export interface ChildSpec {
 export interface ExitStatus {
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** Set when the command could not be started at all. */
+  error?: string;
 }
 
 // Time a child gets to exit after SIGKILL before stop() gives up.
 const KILL_WAIT_MS = 5_000;
 
-/** A child process whose exit is observable and whose output goes to a log file or a prefix. */
+/** A child process whose exit is observable and whose output goes to a log file. */
 export class ManagedChild {
   readonly exited: Promise<ExitStatus>;
   private exitStatus: ExitStatus | undefined;
@@ -47,6 +45,13 @@ export class ManagedChild {
       process.once('exit', (code, signal) => {
         this.exitStatus = { code, signal };
         resolve(this.exitStatus);
+      });
+      // Emitted instead of "exit" when the command cannot be spawned.
+      process.once('error', (error) => {
+        if (this.exitStatus === undefined && process.pid === undefined) {
+          this.exitStatus = { code: null, signal: null, error: error.message };
+          resolve(this.exitStatus);
+        }
       });
     });
   }
@@ -89,7 +94,7 @@ export class ManagedChild {
   }
 }
 
-/** Spawns a child as described by `spec`. Throws when the command cannot be started. */
+/** Spawns a child as described by `spec`. A command that cannot be started shows as an exit with `error` set. */
 export function startChild(spec: ChildSpec): ManagedChild {
   const stdio = spec.ipc ? (['ignore', 'pipe', 'pipe', 'ipc'] as const) : (['ignore', 'pipe', 'pipe'] as const);
   const child = spawn(spec.command, [...spec.args], {
@@ -98,33 +103,23 @@ export function startChild(spec: ChildSpec): ManagedChild {
     detached: spec.detached ?? false,
   });
   const managed = new ManagedChild(spec.name, child);
-  routeOutput(spec, child);
+  writeOutputTo(spec.output.path, child);
   return managed;
 }
 
-function routeOutput(spec: ChildSpec, child: ChildProcess): void {
+function writeOutputTo(path: string, child: ChildProcess): void {
   const streams = [child.stdout, child.stderr].filter((stream): stream is Readable => stream !== null);
+  mkdirSync(dirname(path), { recursive: true });
+  const file = createWriteStream(path, { flags: 'a' });
 
-  if (spec.output.kind === 'file') {
-    mkdirSync(dirname(spec.output.path), { recursive: true });
-    const file = createWriteStream(spec.output.path, { flags: 'a' });
-    let open = streams.length;
-    for (const stream of streams) {
-      stream.pipe(file, { end: false });
-      stream.once('close', () => {
-        open -= 1;
-        if (open === 0) {
-          file.end();
-        }
-      });
-    }
-    return;
-  }
-
-  const prefix = `[${spec.name}] `;
+  let open = streams.length;
   for (const stream of streams) {
-    createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
-      process.stdout.write(`${prefix}${line}\n`);
+    stream.pipe(file, { end: false });
+    stream.once('close', () => {
+      open -= 1;
+      if (open === 0) {
+        file.end();
+      }
     });
   }
 }
@@ -140,7 +135,7 @@ function waitFor<T>(promise: Promise<T>, timeoutMs: number): Promise<T | undefin
 }
 
 export interface WaitForHttpOptions {
-  /** Fails at once when this child exits before the URL answers. */
+  /** Fails at once when this child exits before the URL returns the expected status. */
   child: ManagedChild;
   /** Overall limit in milliseconds. */
   timeoutMs?: number;
@@ -160,7 +155,8 @@ export async function waitForHttp(url: string, options: WaitForHttpOptions): Pro
     if (!options.child.running) {
       const status = await options.child.exited;
       throw new Error(
-        `${options.child.name} exited (code ${status.code}, signal ${status.signal}) before ${url} answered ${expected}`,
+        `${options.child.name} exited (code ${status.code}, signal ${status.signal}${status.error ? `, ${status.error}` : ''}) ` +
+          `before ${url} returned ${expected}; see its log`,
       );
     }
     try {
@@ -174,7 +170,7 @@ export async function waitForHttp(url: string, options: WaitForHttpOptions): Pro
     }
     await delay(PROBE_INTERVAL_MS);
   }
-  throw new Error(`${options.child.name} did not answer ${expected} at ${url} within ${options.timeoutMs ?? 60_000} ms`);
+  throw new Error(`${options.child.name} did not return ${expected} at ${url} within ${options.timeoutMs ?? 60_000} ms`);
 }
 
 export function delay(ms: number): Promise<void> {

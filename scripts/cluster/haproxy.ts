@@ -83,7 +83,7 @@ async function waitForListener(port: number, child: ManagedChild, timeoutMs: num
   while (Date.now() < deadline) {
     if (!child.running) {
       const status = await child.exited;
-      throw new Error(`${child.name} exited with code ${status.code} before listening on port ${port}; see its output`);
+      throw new Error(`${child.name} exited with code ${status.code} before listening on port ${port}; see its log`);
     }
     if (await canConnect(port)) {
       return;

@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { LOCAL_CLUSTER_BACKENDS, LOCAL_CLUSTER_LISTEN_PORT } from '../../test/cluster/haproxy-config';
 import { DEMO_API_KEY } from '../../src/merchants/demo-merchant';
@@ -61,6 +62,27 @@ function withoutPassword(url: string): string {
   }
 }
 
+/** Returns whether nothing listens on 127.0.0.1:`port`, by listening there briefly. */
+function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** Throws, naming the port and its use, when one of the cluster's fixed ports is taken. */
+async function checkPortsFree(ports: { port: number; use: string }[]): Promise<void> {
+  for (const { port, use } of ports) {
+    if (!(await isPortFree(port))) {
+      throw new Error(
+        `Port ${port} (${use}) is already in use on 127.0.0.1. Stop the process that listens there ` +
+          `(find it with: ss -ltnp 'sport = :${port}'); \`npm start\` uses ports 3000 and 4010.`,
+      );
+    }
+  }
+}
+
 class Cluster {
   database?: DatabaseProcess;
   gateway?: Gateway;
@@ -78,7 +100,7 @@ class Cluster {
     this.stopRequested = true;
   }
 
-  async start(): Promise<void> {
+  async start(gatewayPort: number, slowMs: number): Promise<void> {
     rmSync(LOG_DIRECTORY, { recursive: true, force: true });
     const detached = true;
 
@@ -86,8 +108,6 @@ class Cluster {
     this.database = await startDatabaseProcess({ env: process.env, output: logFile('database'), detached });
     this.throwIfStopping();
 
-    const gatewayPort = integerSetting('GATEWAY_PORT', DEFAULT_GATEWAY_PORT);
-    const slowMs = integerSetting('GATEWAY_SLOW_MS', DEFAULT_GATEWAY_SLOW_MS);
     log(`Starting the mock gateway on port ${gatewayPort}...`);
     this.gateway = await startGateway({ port: gatewayPort, slowMs, env: process.env, output: logFile('gateway'), detached });
     this.throwIfStopping();
@@ -229,6 +249,21 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  let gatewayPort: number;
+  let slowMs: number;
+  try {
+    gatewayPort = integerSetting('GATEWAY_PORT', DEFAULT_GATEWAY_PORT);
+    slowMs = integerSetting('GATEWAY_SLOW_MS', DEFAULT_GATEWAY_SLOW_MS);
+    await checkPortsFree([
+      { port: LOCAL_CLUSTER_LISTEN_PORT, use: 'load balancer' },
+      ...LOCAL_CLUSTER_BACKENDS.map((backend) => ({ port: backend.port, use: `API replica ${backend.name}` })),
+      { port: gatewayPort, use: 'mock gateway, GATEWAY_PORT' },
+    ]);
+  } catch (error) {
+    console.error(`[cluster] ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+
   const cluster = new Cluster();
   let startup: Promise<void> = Promise.resolve();
   const stopAndExit = (reason: string, exitCode: number) => {
@@ -247,7 +282,7 @@ async function main(): Promise<void> {
     process.on(signal, () => stopAndExit(signal, 0));
   }
 
-  startup = cluster.start();
+  startup = cluster.start(gatewayPort, slowMs);
   try {
     await startup;
   } catch (error) {

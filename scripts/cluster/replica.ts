@@ -11,7 +11,7 @@ export interface ReplicaOptions {
   env: NodeJS.ProcessEnv;
   output: ChildOutput;
   detached?: boolean;
-  /** Limit in milliseconds for the replica to answer 200 on /health/ready. */
+  /** Limit in milliseconds for /health/ready to return 200. */
   readyTimeoutMs?: number;
 }
 
