@@ -2,7 +2,7 @@ import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { renderHaproxyConfig, type HaproxyBackend, type HaproxyMode } from '../../test/cluster/haproxy-config';
+import { renderHaproxyConfig, type HaproxyBackend, type HaproxyMode } from './haproxy-config';
 import { delay, startChild, type ChildOutput, type ManagedChild } from './child-process';
 
 export const HAPROXY_INSTALL_HINT = 'install it with `apt-get install -y haproxy` (Debian package haproxy, version 2.6)';

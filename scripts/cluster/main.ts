@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
-import { LOCAL_CLUSTER_BACKENDS, LOCAL_CLUSTER_LISTEN_PORT } from '../../test/cluster/haproxy-config';
+import { LOCAL_CLUSTER_BACKENDS, LOCAL_CLUSTER_LISTEN_PORT } from './haproxy-config';
 import { DEMO_API_KEY } from '../../src/merchants/demo-merchant';
 import type { ChildOutput, ManagedChild } from './child-process';
 import { startDatabaseProcess, type DatabaseProcess } from './database';

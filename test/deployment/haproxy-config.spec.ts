@@ -12,7 +12,7 @@ import {
   LOCAL_CLUSTER_LISTEN_PORT,
   REPLAY_SERVER_TIMEOUT_MS,
   renderHaproxyConfig,
-} from '../cluster/haproxy-config';
+} from '../../scripts/cluster/haproxy-config';
 
 const REPO_ROOT = resolve(__dirname, '../..');
 

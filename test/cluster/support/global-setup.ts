@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { ManagedChild } from '../../../scripts/cluster/child-process';
 import { startGateway } from '../../../scripts/cluster/gateway';
 import { findHaproxy, HAPROXY_INSTALL_HINT, startHaproxy, waitUntilRouted } from '../../../scripts/cluster/haproxy';
-import type { HaproxyMode } from '../haproxy-config';
+import type { HaproxyMode } from '../../../scripts/cluster/haproxy-config';
 import { freePort } from '../../support/free-port';
 import { startTestDatabase, type TestDatabase } from '../../support/test-database';
 import {
