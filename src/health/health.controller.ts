@@ -1,10 +1,9 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { Public } from '../auth/public.decorator';
+import { DatabaseHealthIndicator } from './database-health.indicator';
 import { ShutdownDrain } from './shutdown-drain';
-
-const DATABASE_PING_TIMEOUT_MS = 1000;
 
 @ApiTags('health')
 @Public()
@@ -12,7 +11,7 @@ const DATABASE_PING_TIMEOUT_MS = 1000;
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
-    private readonly database: TypeOrmHealthIndicator,
+    private readonly database: DatabaseHealthIndicator,
     private readonly drain: ShutdownDrain,
   ) {}
 
@@ -30,6 +29,6 @@ export class HealthController {
     if (this.drain.isDraining()) {
       throw new ServiceUnavailableException('Draining before shutdown');
     }
-    return this.health.check([() => this.database.pingCheck('database', { timeout: DATABASE_PING_TIMEOUT_MS })]);
+    return this.health.check([() => this.database.isReachable('database')]);
   }
 }
