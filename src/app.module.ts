@@ -1,4 +1,4 @@
-import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { DynamicModule, MiddlewareConsumer, Module, NestModule, ValidationPipe } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
@@ -8,6 +8,7 @@ import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-t
 import { ClsModule } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
 import { ApiKeyGuard } from './auth/api-key.guard';
+import { JsonBodyCheckMiddleware } from './common/http/json-body-check.middleware';
 import { ProblemDetailsFilter } from './common/problem/problem-details.filter';
 import { AppConfig } from './config/app-config';
 import { validateEnvironment } from './config/environment';
@@ -20,9 +21,11 @@ import { PaymentsModule } from './payments/payments.module';
 import { RUNTIME_OPTIONS, type RuntimeOptions } from './runtime-options';
 import { RuntimeShutdown } from './runtime-shutdown';
 
+const LOCK_TIMEOUT_MS = 2000;
+
 /** The whole service. Global pipes, guards and filters are providers, so e2e tests run the production pipeline. */
 @Module({})
-export class AppModule {
+export class AppModule implements NestModule {
   static register(runtime: RuntimeOptions): DynamicModule {
     return {
       module: AppModule,
@@ -35,7 +38,13 @@ export class AppModule {
         }),
         TypeOrmModule.forRootAsync({
           inject: [ConfigService],
-          useFactory: (config: AppConfig) => buildDataSourceOptions(runtime.databaseUrl, config.get('DATABASE_POOL_SIZE')),
+          useFactory: (config: AppConfig) =>
+            buildDataSourceOptions(runtime.databaseUrl, config.get('DATABASE_POOL_SIZE'), {
+              // No lock in this service is held for long, except behind a paused replica.
+              lockTimeoutMs: LOCK_TIMEOUT_MS,
+              // A transaction idle for longer than a lease belongs to a worker that lost it.
+              idleInTransactionTimeoutMs: config.get('IDEMPOTENCY_LEASE_MS'),
+            }),
         }),
         ClsModule.forRoot({
           global: true,
@@ -66,5 +75,9 @@ export class AppModule {
       ],
       exports: [RUNTIME_OPTIONS, AppConfig],
     };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(JsonBodyCheckMiddleware).forRoutes('{*path}');
   }
 }

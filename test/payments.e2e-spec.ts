@@ -103,6 +103,12 @@ describe('Payments API', () => {
       ['array metadata', validPayment({ metadata: ['a'] })],
       ['unknown field', validPayment({ customer: 'cus_1' })],
       ['array body', [validPayment()]],
+      ['NUL in description', validPayment({ description: 'a\u0000b' })],
+      ['NUL in a metadata key', validPayment({ metadata: { 'a\u0000': 'b' } })],
+      ['lone surrogate', validPayment({ description: '\ud800' })],
+      ['__proto__ field', JSON.parse('{"amount":100,"currency":"USD","source":"tok_visa","__proto__":{"x":"1"}}')],
+      ['constructor metadata key', validPayment({ metadata: { constructor: 'x' } })],
+      ['deep nesting', validPayment({ metadata: JSON.parse('['.repeat(1500) + ']'.repeat(1500)) })],
     ])('rejects %s with 400 and writes nothing', async (_case, body) => {
       const response = await post(body);
 

@@ -9,7 +9,7 @@ describe('Graceful shutdown', () => {
   });
 
   it('fails readiness on SIGTERM and finishes the request in flight', async () => {
-    const app = await startApp('shutdown', { SHUTDOWN_DRAIN_MS: '1000', GATEWAY_TIMEOUT_MS: '3000', IDEMPOTENCY_LEASE_MS: '5000' });
+    const app = await startApp('shutdown', { SHUTDOWN_DRAIN_MS: '1500', GATEWAY_TIMEOUT_MS: '3000', IDEMPOTENCY_LEASE_MS: '5000' });
     const merchant = await createMerchant();
     const inFlight = postPayment(app.url, { apiKey: merchant.apiKey, key: randomUUID(), body: validPayment({ source: 'tok_slow' }) });
     await eventually(async () => ((await keyRowsOf(merchant.id)).length > 0 ? true : undefined), 5000, 'the claimed key');
@@ -20,11 +20,17 @@ describe('Graceful shutdown', () => {
       return response.status === 503 ? response : undefined;
     }, 5000, 'readiness to fail');
 
+    const duringDrain = await postPayment(app.url, { apiKey: merchant.apiKey, key: randomUUID(), body: validPayment() });
+
     expect(readiness.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(duringDrain.status).toBe(201);
     expect((await inFlight).status).toBe(201);
     await exited;
     expect(app.process.exitCode === 0 || app.process.signalCode === 'SIGTERM').toBe(true);
-    expect(await paymentsOf(merchant.id)).toEqual([expect.objectContaining({ status: 'succeeded' })]);
+    expect(await paymentsOf(merchant.id)).toEqual([
+      expect.objectContaining({ status: 'succeeded' }),
+      expect.objectContaining({ status: 'succeeded' }),
+    ]);
   });
 
   it('echoes the request id', async () => {

@@ -8,8 +8,15 @@ export const entities = [Merchant, Payment];
 
 export const migrations = [CreateMerchantsAndPayments1764878400000, CreateIdempotencyKeys1764878500000];
 
+export interface SessionLimits {
+  /** Longest wait for a row or transaction lock before the statement fails. */
+  lockTimeoutMs: number;
+  /** Longest idle time inside a transaction before the server ends the session and its locks. */
+  idleInTransactionTimeoutMs: number;
+}
+
 /** The one DataSource configuration, shared by the app, the migration CLI and the merchant CLI. */
-export function buildDataSourceOptions(url: string, poolSize = 10): DataSourceOptions {
+export function buildDataSourceOptions(url: string, poolSize = 10, limits?: SessionLimits): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -21,6 +28,9 @@ export function buildDataSourceOptions(url: string, poolSize = 10): DataSourceOp
       max: poolSize,
       connectionTimeoutMillis: 5000,
       application_name: 'payments-api',
+      ...(limits && {
+        options: `-c lock_timeout=${limits.lockTimeoutMs} -c idle_in_transaction_session_timeout=${limits.idleInTransactionTimeoutMs}`,
+      }),
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { OnModuleDestroy } from '@nestjs/common';
+import type { OnApplicationShutdown } from '@nestjs/common';
 import { Agent, request } from 'undici';
 import { CardGateway, type ChargeRequest, type ChargeResult } from './card-gateway';
 import {
@@ -26,7 +26,7 @@ const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOST
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /** CardGateway over HTTP, with keep-alive connections and separate connect and response timeouts. */
-export class HttpCardGateway extends CardGateway implements OnModuleDestroy {
+export class HttpCardGateway extends CardGateway implements OnApplicationShutdown {
   private readonly agent: Agent;
   private readonly chargesUrl: string;
 
@@ -57,7 +57,8 @@ export class HttpCardGateway extends CardGateway implements OnModuleDestroy {
     throw new GatewayFailureError(`HTTP ${response.statusCode}`);
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** Runs after the HTTP server has closed, so requests accepted during the drain can still charge. */
+  async onApplicationShutdown(): Promise<void> {
     await this.agent.close();
   }
 

@@ -3,8 +3,9 @@ import type { Request, Response as ExpressResponse } from 'express';
 import { PinoLogger } from 'nestjs-pino';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import { AppConfig } from '../config/app-config';
+import { isLockNotAvailable } from '../database/database-errors';
 import { invalidKeyError, keyInUseError, keyReusedError, LeaseLostError } from './idempotency.errors';
-import type { ClaimedKey, KeyedRequest, StoredResponse } from './idempotency-key.record';
+import type { ClaimedKey, ClaimResult, KeyedRequest, StoredResponse } from './idempotency-key.record';
 import { parseIdempotencyKeyHeader } from './idempotency-key.header';
 import { IdempotencyKeyRepository } from './idempotency-key.repository';
 import { IdempotencyMetrics } from './idempotency-metrics';
@@ -80,7 +81,13 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const deadline = Date.now() + this.waitMs;
 
     for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
-      const claim = await this.keys.claim(request, this.leaseMs, this.ttlSeconds);
+      const claim = await this.claim(request);
+      if (claim === 'blocked') {
+        if (Date.now() >= deadline) {
+          throw keyInUseError(RETRY_AFTER_SECONDS);
+        }
+        continue;
+      }
       if (!claim) {
         continue;
       }
@@ -123,6 +130,18 @@ export class IdempotencyInterceptor implements NestInterceptor {
       }
     }
     throw keyInUseError(RETRY_AFTER_SECONDS);
+  }
+
+  /** Claims the key, or returns 'blocked' when a paused worker holds the key row past lock_timeout. */
+  private async claim(request: KeyedRequest): Promise<ClaimResult | undefined | 'blocked'> {
+    try {
+      return await this.keys.claim(request, this.leaseMs, this.ttlSeconds);
+    } catch (error) {
+      if (isLockNotAvailable(error)) {
+        return 'blocked';
+      }
+      throw error;
+    }
   }
 
   private run(key: ClaimedKey, res: ExpressResponse, next: CallHandler): Promise<StoredResponse> {

@@ -5,7 +5,8 @@ import { PinoLogger } from 'nestjs-pino';
 import { ProblemException } from '../common/problem/problem.exception';
 import { AppConfig } from '../config/app-config';
 import { IdempotencyContext } from './idempotency.context';
-import { LeaseLostError } from './idempotency.errors';
+import { isLockNotAvailable, isUniqueViolation } from '../database/database-errors';
+import { keyInUseError, LeaseLostError } from './idempotency.errors';
 import type { ClaimedKey, StoredResponse } from './idempotency-key.record';
 import { IdempotencyKeyRepository } from './idempotency-key.repository';
 import { IdempotencyMetrics } from './idempotency-metrics';
@@ -56,8 +57,7 @@ export class KeyedExecution {
         return response;
       } catch (error) {
         this.logger.debug(log, 'Transaction rollback');
-        await this.settleFailure(key, error);
-        throw error;
+        throw await this.settleFailure(key, error);
       }
     });
   }
@@ -75,30 +75,46 @@ export class KeyedExecution {
 
   /**
    * Releases the key when nothing can have happened downstream, so a retry starts
-   * afresh; keeps it recoverable when a charge may have been made.
+   * afresh; keeps it recoverable when a charge may have been made. Returns the error
+   * to raise.
    */
-  private async settleFailure(key: ClaimedKey, error: unknown): Promise<void> {
+  private async settleFailure(key: ClaimedKey, error: unknown): Promise<unknown> {
     const log = { keyId: key.id, merchantId: key.merchantId, key: key.key };
-    if (error instanceof LeaseLostError) {
+    // Another attempt of this key committed the payment first: this one is stale.
+    if (error instanceof LeaseLostError || isUniqueViolation(error)) {
       this.metrics.increment('lease_lost');
       this.logger.warn(log, 'Idempotency key lease lost to another worker; rolled back');
-      return;
+      return error instanceof LeaseLostError ? error : new LeaseLostError(key.id);
+    }
+    // An older attempt that is paused still holds the payment row. Ending the lease lets a
+    // later retry try again as soon as that attempt has been fenced off or timed out.
+    if (isLockNotAvailable(error)) {
+      await this.keys.abandon(key).catch(() => undefined);
+      this.metrics.increment('conflict');
+      this.logger.warn(log, 'Idempotency key blocked by an older attempt that still holds its payment row');
+      return keyInUseError(1);
     }
 
     const definite = error instanceof ProblemException && !error.outcomeUnknown;
     const mayHaveSideEffect = this.context.sideEffectStarted() && !definite;
     try {
+      const settled = mayHaveSideEffect ? await this.keys.abandon(key) : await this.keys.release(key);
+      if (!settled) {
+        // The fencing token moved on: another worker took the key over while this one failed.
+        this.metrics.increment('lease_lost');
+        this.logger.warn({ ...log, err: error }, 'Idempotency key taken over while this attempt failed');
+        return new LeaseLostError(key.id);
+      }
       if (mayHaveSideEffect) {
-        await this.keys.abandon(key);
         this.metrics.increment('abandoned');
         this.logger.warn({ ...log, err: error }, 'Idempotency key kept for recovery: the outcome is unknown');
       } else {
-        await this.keys.release(key);
         this.metrics.increment('released');
         this.logger.info(log, 'Idempotency key released: the request failed before any side effect');
       }
     } catch (settleError) {
       this.logger.error({ ...log, err: settleError }, 'Failed to settle the idempotency key; its lease will expire');
     }
+    return error;
   }
 }

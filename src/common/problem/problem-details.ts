@@ -1,5 +1,6 @@
 import { BadRequestException, HttpException, HttpStatus } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
+import { isDatabaseUnavailable } from '../../database/database-errors';
 import { ProblemException } from './problem.exception';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -42,6 +43,12 @@ export function renderProblem(error: unknown, requestId?: string): RenderedProbl
     const status = error.getStatus();
     const code = status === HttpStatus.NOT_FOUND ? 'not_found' : snakeCase(STATUS_CODES[status] ?? 'error');
     return { body: problem(status, code, STATUS_CODES[status] ?? 'Error', error.message, requestId), headers: {} };
+  }
+  if (isDatabaseUnavailable(error)) {
+    return {
+      body: problem(503, 'database_unavailable', 'Service Unavailable', 'The database is unavailable or busy. Retry with the same Idempotency-Key.', requestId),
+      headers: { 'Retry-After': '1' },
+    };
   }
   return {
     body: problem(500, 'internal_error', 'Internal Server Error', 'The server failed to process the request. Retry later.', requestId),

@@ -1,0 +1,26 @@
+// PostgreSQL SQLSTATE codes and node-postgres messages that the service handles.
+const UNIQUE_VIOLATION = '23505';
+const LOCK_NOT_AVAILABLE = '55P03';
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08003', '08006']);
+const POOL_TIMEOUT_MESSAGE = 'timeout exceeded when trying to connect';
+
+function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown; driverError?: { code?: unknown } } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** A row with the same key was committed by another transaction. */
+export function isUniqueViolation(error: unknown): boolean {
+  return sqlState(error) === UNIQUE_VIOLATION;
+}
+
+/** A lock wait outlasted lock_timeout, usually behind a paused or partitioned replica. */
+export function isLockNotAvailable(error: unknown): boolean {
+  return sqlState(error) === LOCK_NOT_AVAILABLE;
+}
+
+/** The database could not be reached, or every pooled connection stayed busy. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : '';
+  return UNAVAILABLE_CODES.has(sqlState(error) ?? '') || message.includes(POOL_TIMEOUT_MESSAGE) || message.includes('Connection terminated');
+}
