@@ -28,12 +28,18 @@ const PASSWORD = 'postgres';
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${DATABASE}`;
-  if (await canConnect(url)) {
+  const dataDir = resolve(options.dataDir);
+  const runningDataDir = await dataDirectoryOf(url);
+  if (runningDataDir !== undefined) {
+    if (resolve(runningDataDir) !== dataDir) {
+      throw new Error(
+        `Port ${options.port} belongs to a PostgreSQL with its data in ${runningDataDir}, not ${dataDir}. Set EMBEDDED_POSTGRES_PORT to a free port.`,
+      );
+    }
     options.log?.(`Using the embedded PostgreSQL already running on port ${options.port}`);
     return { url, stop: async () => undefined };
   }
 
-  const dataDir = resolve(options.dataDir);
   mkdirSync(dirname(dataDir), { recursive: true });
   letPostgresUserReach(require.resolve('pg'), dirname(dataDir));
   const server = new (loadEmbeddedPostgres())({
@@ -82,13 +88,17 @@ function loadEmbeddedPostgres(): typeof EmbeddedPostgres {
   return loaded.default;
 }
 
-async function canConnect(url: string): Promise<boolean> {
+/** Returns the data folder of the server at `url`, or undefined when none answers there. */
+async function dataDirectoryOf(url: string): Promise<string | undefined> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 1000 });
   try {
     await client.connect();
-    return true;
   } catch {
-    return false;
+    return undefined;
+  }
+  try {
+    const { rows } = await client.query<{ data_directory: string }>('SHOW data_directory');
+    return rows[0].data_directory;
   } finally {
     await client.end().catch(() => undefined);
   }
