@@ -30,7 +30,7 @@ export function loggingParams(level: string, replicaId: string): Params {
   return {
     pinoHttp: {
       level,
-      genReqId: assignRequestId,
+      genReqId: (req, res) => req.id ?? assignRequestId(req, res),
       customProps: () => (replicaId ? { replicaId } : {}),
       autoLogging: { ignore: (req) => req.url?.startsWith('/health') ?? false },
       // Only these request fields are logged: never the body, the query or any header.

@@ -1,3 +1,4 @@
+import { get } from 'node:http';
 import request from 'supertest';
 import { startApp, type AppProcess } from './support/app-process';
 import { closeDb, createMerchant, db, gatewayCharges, paymentsOf, validPayment, type TestMerchant } from './support/fixtures';
@@ -130,6 +131,7 @@ describe('Payments API', () => {
 
       expect(response.status).toBe(400);
       expect(response.body.code).toBe('malformed_json');
+      expect(response.body.requestId).toBe(response.headers['x-request-id']);
     });
 
     it('rejects a body over 100 kB with 413', async () => {
@@ -151,6 +153,18 @@ describe('Payments API', () => {
 
       expect(response.status).toBe(401);
       expect(response.body.code).toBe('unauthorized');
+    });
+
+    it('answers 401 for two Authorization headers', async () => {
+      const status = await new Promise<number | undefined>((resolve, reject) => {
+        const url = new URL('/payments', sut.url);
+        get(url, { headers: { Authorization: [merchant.auth.Authorization, 'Bearer sk_test_other'] } }, (response) => {
+          response.resume();
+          resolve(response.statusCode);
+        }).on('error', reject);
+      });
+
+      expect(status).toBe(401);
     });
 
     it('leaves health checks open', async () => {
@@ -209,7 +223,7 @@ describe('Payments API', () => {
       expect(seen).toEqual([...created].reverse());
     });
 
-    it.each([['0'], ['101'], ['abc']])('rejects limit=%s with 400', async (limit) => {
+    it.each([['0'], ['101'], ['abc'], ['0x10'], ['1e1'], [' 5']])('rejects limit=%s with 400', async (limit) => {
       const response = await request(sut.url).get('/payments').query({ limit }).set(merchant.auth);
 
       expect(response.status).toBe(400);
@@ -217,6 +231,15 @@ describe('Payments API', () => {
 
     it('rejects a forged cursor with 400', async () => {
       const response = await request(sut.url).get('/payments').query({ cursor: 'bm9wZQ' }).set(merchant.auth);
+
+      expect(response.status).toBe(400);
+      expect(response.body.code).toBe('invalid_cursor');
+    });
+
+    it('rejects a cursor naming no payment of this merchant', async () => {
+      const cursor = Buffer.from('00000000-0000-4000-8000-000000000000').toString('base64url');
+
+      const response = await request(sut.url).get('/payments').query({ cursor }).set(merchant.auth);
 
       expect(response.status).toBe(400);
       expect(response.body.code).toBe('invalid_cursor');

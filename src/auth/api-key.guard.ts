@@ -22,9 +22,11 @@ export class ApiKeyGuard implements CanActivate {
     }
 
     const request = context.switchToHttp().getRequest<Request>();
-    const match = BEARER.exec(request.headers.authorization ?? '');
+    // Node keeps only the first of repeated Authorization headers, so look at all of them.
+    const headers = request.headersDistinct.authorization ?? [];
+    const match = headers.length === 1 ? BEARER.exec(headers[0]) : null;
     if (!match) {
-      throw unauthorized('The Authorization header is missing or is not "Bearer <API key>".');
+      throw unauthorized('Send one Authorization header of the form "Bearer <API key>".');
     }
 
     const merchant = await this.merchants.findByApiKey(match[1]);

@@ -98,6 +98,10 @@ export class PaymentsService {
     }
 
     const rows = await query.getMany();
+    // A cursor this API issued always has a payment after it, so an empty page means a forged one.
+    if (cursor !== undefined && rows.length === 0) {
+      throw invalidCursor();
+    }
     const payments = rows.slice(0, limit);
     const nextCursor = rows.length > limit ? encodeCursor(payments[payments.length - 1].id) : null;
     return { payments, nextCursor };
