@@ -44,6 +44,8 @@ export class AppModule implements NestModule {
               lockTimeoutMs: LOCK_TIMEOUT_MS,
               // A transaction idle for longer than a lease belongs to a worker that lost it.
               idleInTransactionTimeoutMs: config.get('IDEMPOTENCY_LEASE_MS'),
+              // A busy pool frees a connection within one gateway call, so wait that long before a 503.
+              poolWaitMs: Math.max(5000, config.get('GATEWAY_TIMEOUT_MS') + config.get('GATEWAY_CONNECT_TIMEOUT_MS')),
             }),
         }),
         ClsModule.forRoot({

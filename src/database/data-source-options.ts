@@ -13,6 +13,8 @@ export interface SessionLimits {
   lockTimeoutMs: number;
   /** Longest idle time inside a transaction before the server ends the session and its locks. */
   idleInTransactionTimeoutMs: number;
+  /** Longest wait for a free pooled connection. */
+  poolWaitMs: number;
 }
 
 /** The one DataSource configuration, shared by the app, the migration CLI and the merchant CLI. */
@@ -26,7 +28,7 @@ export function buildDataSourceOptions(url: string, poolSize = 10, limits?: Sess
     synchronize: false,
     extra: {
       max: poolSize,
-      connectionTimeoutMillis: 5000,
+      connectionTimeoutMillis: limits?.poolWaitMs ?? 5000,
       application_name: 'payments-api',
       ...(limits && {
         options: `-c lock_timeout=${limits.lockTimeoutMs} -c idle_in_transaction_session_timeout=${limits.idleInTransactionTimeoutMs}`,
