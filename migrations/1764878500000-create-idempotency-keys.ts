@@ -18,6 +18,7 @@ export class CreateIdempotencyKeys1764878500000 implements MigrationInterface {
         resource_id uuid NOT NULL DEFAULT gen_random_uuid(),
         fencing_token bigint NOT NULL DEFAULT 1,
         lease_expires_at timestamptz,
+        has_waiters boolean NOT NULL DEFAULT false,
         attempts integer NOT NULL DEFAULT 1,
         response_status smallint,
         response_headers jsonb,

@@ -37,11 +37,12 @@ export interface ExistingKey {
   id: string;
   status: 'processing' | 'completed';
   requestHash: Buffer;
+  /** Token of the last claim, for a compare-and-set takeover. */
+  fencingToken: string;
   leaseActive: boolean;
+  /** True for a completed key past its retention, which a new request may reuse. */
+  expired: boolean;
   response: StoredResponse | null;
 }
 
-export type ClaimResult =
-  | { outcome: 'claimed'; key: ClaimedKey }
-  | { outcome: 'taken_over'; key: ClaimedKey }
-  | { outcome: 'exists'; existing: ExistingKey };
+export type ClaimResult = { outcome: 'claimed'; key: ClaimedKey } | { outcome: 'exists'; existing: ExistingKey };

@@ -5,7 +5,7 @@ import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adap
 import type { DataSource } from 'typeorm';
 import type { ClaimedKey, ClaimResult, ExistingKey, KeyedRequest, StoredResponse } from './idempotency-key.record';
 
-/** Channel that carries the id of a key whose state changed (completed, released or abandoned). */
+/** Channel that carries the id of a key whose state changed (completed with waiters, released or abandoned). */
 export const KEY_CHANGED_CHANNEL = 'idempotency_key_changed';
 
 interface KeyRow {
@@ -22,6 +22,7 @@ interface KeyRow {
   fencing_token: string;
   attempts: number;
   lease_active: boolean;
+  expired: boolean;
   response_status: number | null;
   response_headers: Record<string, string> | null;
   response_body: Buffer | null;
@@ -31,19 +32,18 @@ interface KeyRow {
 const RETURNED_COLUMNS = `
   id, merchant_id, key, request_method, request_path, request_hash, request_body, request_id, status,
   resource_id, fencing_token, attempts, coalesce(lease_expires_at > now(), false) AS lease_active,
+  (status = 'completed' AND expires_at <= now()) AS expired,
   response_status, response_headers, response_body`;
 
 /*
- * One statement claims a key, takes over an abandoned one, or reads the current owner's
- * state. INSERT ... ON CONFLICT decides atomically, so two replicas can never both
- * believe they own a key (no check-then-insert race). The conflict branch takes the row
- * only when its lease has expired for the same request, or when a completed key has
- * expired and is being reused for a new request. Lease and expiry use the database
- * clock, never a replica's.
+ * One statement claims a new key or reads the existing one. INSERT ... ON CONFLICT DO
+ * NOTHING decides atomically, so two replicas can never both create the same key (no
+ * check-then-insert race), and reading an existing key takes no row lock. Lease and
+ * expiry use the database clock, never a replica's.
  */
 const CLAIM_SQL = `
   WITH claimed AS (
-    INSERT INTO idempotency_keys AS k (
+    INSERT INTO idempotency_keys (
       merchant_id, key, request_method, request_path, request_hash, request_body, request_id,
       status, lease_expires_at, expires_at
     )
@@ -51,25 +51,7 @@ const CLAIM_SQL = `
       $1, $2, $3, $4, $5, $6::jsonb, $7, 'processing',
       now() + make_interval(secs => $8::double precision / 1000), now() + make_interval(secs => $9)
     )
-    ON CONFLICT (merchant_id, key) DO UPDATE SET
-      request_method = EXCLUDED.request_method,
-      request_path = EXCLUDED.request_path,
-      request_hash = EXCLUDED.request_hash,
-      request_body = EXCLUDED.request_body,
-      request_id = EXCLUDED.request_id,
-      status = 'processing',
-      resource_id = CASE WHEN k.status = 'completed' THEN gen_random_uuid() ELSE k.resource_id END,
-      fencing_token = k.fencing_token + 1,
-      attempts = CASE WHEN k.status = 'completed' THEN 1 ELSE k.attempts + 1 END,
-      lease_expires_at = EXCLUDED.lease_expires_at,
-      response_status = NULL,
-      response_headers = NULL,
-      response_body = NULL,
-      created_at = CASE WHEN k.status = 'completed' THEN now() ELSE k.created_at END,
-      updated_at = now(),
-      expires_at = EXCLUDED.expires_at
-    WHERE (k.status = 'processing' AND k.lease_expires_at <= now() AND k.request_hash = EXCLUDED.request_hash)
-       OR (k.status = 'completed' AND k.expires_at <= now())
+    ON CONFLICT (merchant_id, key) DO NOTHING
     RETURNING ${RETURNED_COLUMNS}
   )
   SELECT *, true AS owned FROM claimed
@@ -78,8 +60,42 @@ const CLAIM_SQL = `
   FROM idempotency_keys
   WHERE merchant_id = $1 AND key = $2 AND NOT EXISTS (SELECT 1 FROM claimed)`;
 
+/*
+ * Compare-and-set on the fencing token that the caller read: the takeover succeeds for
+ * one worker only, and only while the key is still free to take (an expired lease for the
+ * same request, or a completed key past its retention, which starts a new request).
+ */
+// $1 and $2 name the key and the token read; $3 to $9 are as in CLAIM_SQL.
+const TAKE_OVER_SQL = `
+  WITH taken AS (
+    UPDATE idempotency_keys AS k SET
+      request_method = $3,
+      request_path = $4,
+      request_hash = $5,
+      request_body = $6::jsonb,
+      request_id = $7,
+      status = 'processing',
+      resource_id = CASE WHEN k.status = 'completed' THEN gen_random_uuid() ELSE k.resource_id END,
+      fencing_token = k.fencing_token + 1,
+      attempts = CASE WHEN k.status = 'completed' THEN 1 ELSE k.attempts + 1 END,
+      has_waiters = CASE WHEN k.status = 'completed' THEN false ELSE k.has_waiters END,
+      lease_expires_at = now() + make_interval(secs => $8::double precision / 1000),
+      response_status = NULL,
+      response_headers = NULL,
+      response_body = NULL,
+      created_at = CASE WHEN k.status = 'completed' THEN now() ELSE k.created_at END,
+      updated_at = now(),
+      expires_at = now() + make_interval(secs => $9)
+    WHERE k.id = $1 AND k.fencing_token = $2
+      AND ((k.status = 'processing' AND k.lease_expires_at <= now() AND k.request_hash = $5)
+        OR (k.status = 'completed' AND k.expires_at <= now()))
+    RETURNING ${RETURNED_COLUMNS}
+  )
+  SELECT * FROM taken`;
+
 /**
- * SQL for the idempotency_keys table. Every write that ends a lease also sends a NOTIFY.
+ * SQL for the idempotency_keys table. Releasing or abandoning a key always sends a NOTIFY, and
+ * completing one sends it only when a waiter registered.
  * Writes are wrapped in a SELECT because TypeORM returns [rows, count] for a bare UPDATE or DELETE.
  */
 @Injectable()
@@ -90,12 +106,51 @@ export class IdempotencyKeyRepository {
   ) {}
 
   /**
-   * Claims the key in its own committed statement. Returns undefined in the rare race
-   * where a row committed after this statement's snapshot hides from its read; the
-   * caller then claims again.
+   * Claims the key in its own committed statement, or returns the key as it stands.
+   * Returns undefined in the rare race where a row committed after this statement's
+   * snapshot hides from its read; the caller then claims again.
    */
   async claim(request: KeyedRequest, leaseMs: number, ttlSeconds: number): Promise<ClaimResult | undefined> {
-    const rows = await this.dataSource.query<KeyRow[]>(CLAIM_SQL, [
+    const rows = await this.dataSource.query<KeyRow[]>(CLAIM_SQL, this.requestParameters(request, leaseMs, ttlSeconds));
+    const row = rows[0];
+    if (!row) {
+      return undefined;
+    }
+    return row.owned ? { outcome: 'claimed', key: toClaimedKey(row) } : { outcome: 'exists', existing: toExistingKey(row) };
+  }
+
+  /**
+   * Takes over a key whose lease expired, or reuses a completed key past its retention.
+   * Returns undefined when another worker changed the key first.
+   */
+  async takeOver(existing: ExistingKey, request: KeyedRequest, leaseMs: number, ttlSeconds: number): Promise<ClaimedKey | undefined> {
+    const [, , ...requestParameters] = this.requestParameters(request, leaseMs, ttlSeconds);
+    const rows = await this.dataSource.query<KeyRow[]>(TAKE_OVER_SQL, [existing.id, existing.fencingToken, ...requestParameters]);
+    return rows[0] ? toClaimedKey(rows[0]) : undefined;
+  }
+
+  /**
+   * Asks the owner to NOTIFY when the key completes. NOTIFY serialises committing
+   * transactions on a global lock, so the owner sends one only when someone waits.
+   * Returns false when the key is no longer in flight, so there is nothing to wait for.
+   */
+  async registerWaiter(keyId: string): Promise<boolean> {
+    const rows = await this.dataSource.query<unknown[]>(
+      `WITH marked AS (
+         UPDATE idempotency_keys SET has_waiters = true
+         WHERE id = $1 AND status = 'processing' AND NOT has_waiters
+         RETURNING id
+       )
+       SELECT id FROM marked
+       UNION ALL
+       SELECT id FROM idempotency_keys WHERE id = $1 AND status = 'processing' AND has_waiters`,
+      [keyId],
+    );
+    return rows.length > 0;
+  }
+
+  private requestParameters(request: KeyedRequest, leaseMs: number, ttlSeconds: number): unknown[] {
+    return [
       request.merchantId,
       request.key,
       request.method,
@@ -105,21 +160,13 @@ export class IdempotencyKeyRepository {
       request.requestId,
       leaseMs,
       ttlSeconds,
-    ]);
-    const row = rows[0];
-    if (!row) {
-      return undefined;
-    }
-    if (!row.owned) {
-      return { outcome: 'exists', existing: toExistingKey(row) };
-    }
-    return { outcome: row.attempts > 1 ? 'taken_over' : 'claimed', key: toClaimedKey(row) };
+    ];
   }
 
   /**
    * Stores the final response. Runs inside the transaction that records the payment,
    * so a payment never commits without its stored response. The fencing token makes it
-   * a no-op (false) for a worker whose key was taken over.
+   * a no-op (false) for a worker whose key was taken over. It notifies only registered waiters.
    */
   async complete(key: ClaimedKey, response: StoredResponse, ttlSeconds: number): Promise<boolean> {
     const rows = await this.txHost.tx.query<unknown[]>(
@@ -129,9 +176,9 @@ export class IdempotencyKeyRepository {
              request_body = NULL, lease_expires_at = NULL, updated_at = now(),
              expires_at = now() + make_interval(secs => $6)
          WHERE id = $1 AND fencing_token = $2 AND status = 'processing'
-         RETURNING id
+         RETURNING id, has_waiters
        )
-       SELECT pg_notify('${KEY_CHANGED_CHANNEL}', id::text) FROM completed`,
+       SELECT id, CASE WHEN has_waiters THEN pg_notify('${KEY_CHANGED_CHANNEL}', id::text) END FROM completed`,
       [key.id, key.fencingToken, response.status, JSON.stringify(response.headers), response.body, ttlSeconds],
     );
     return rows.length === 1;
@@ -233,5 +280,13 @@ function toExistingKey(row: KeyRow): ExistingKey {
     row.status === 'completed' && row.response_status !== null && row.response_body !== null
       ? { status: row.response_status, headers: row.response_headers ?? {}, body: row.response_body }
       : null;
-  return { id: row.id, status: row.status, requestHash: row.request_hash, leaseActive: row.lease_active, response };
+  return {
+    id: row.id,
+    status: row.status,
+    requestHash: row.request_hash,
+    fencingToken: String(row.fencing_token),
+    leaseActive: row.lease_active,
+    expired: row.expired,
+    response,
+  };
 }

@@ -5,7 +5,7 @@ import { from, lastValueFrom, type Observable } from 'rxjs';
 import { AppConfig } from '../config/app-config';
 import { isLockNotAvailable } from '../database/database-errors';
 import { invalidKeyError, keyInUseError, keyReusedError, LeaseLostError } from './idempotency.errors';
-import type { ClaimedKey, ClaimResult, KeyedRequest, StoredResponse } from './idempotency-key.record';
+import type { ClaimedKey, KeyedRequest, StoredResponse } from './idempotency-key.record';
 import { parseIdempotencyKeyHeader } from './idempotency-key.header';
 import { IdempotencyKeyRepository } from './idempotency-key.repository';
 import { IdempotencyMetrics } from './idempotency-metrics';
@@ -79,63 +79,89 @@ export class IdempotencyInterceptor implements NestInterceptor {
   private async respond(request: KeyedRequest, res: ExpressResponse, next: CallHandler): Promise<Response> {
     const log = { merchantId: request.merchantId, key: request.key };
     const deadline = Date.now() + this.waitMs;
+    let waitingOn: string | undefined;
 
     for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
-      const claim = await this.claim(request);
-      if (claim === 'blocked') {
-        if (Date.now() >= deadline) {
-          throw keyInUseError(RETRY_AFTER_SECONDS);
-        }
-        continue;
-      }
+      const claim = await this.unlessBlocked(() => this.keys.claim(request, this.leaseMs, this.ttlSeconds));
       if (!claim) {
         continue;
       }
+      if (claim === 'blocked') {
+        this.throwIfPastDeadline(deadline, log);
+        continue;
+      }
 
-      if (claim.outcome !== 'exists') {
-        this.metrics.increment(claim.outcome);
-        this.logger.info({ ...log, keyId: claim.key.id, attempts: claim.key.attempts }, `Idempotency key ${claim.outcome}`);
-        try {
-          return toWebResponse(await this.run(claim.key, res, next), false);
-        } catch (error) {
-          if (error instanceof LeaseLostError) {
-            continue;
+      let owned = claim.outcome === 'claimed' ? claim.key : undefined;
+      if (claim.outcome === 'exists') {
+        const { existing } = claim;
+        const decision = decideOnExistingKey(existing, request.hash);
+        if (decision.action === 'mismatch') {
+          this.metrics.increment('mismatch');
+          this.logger.info({ ...log, keyId: existing.id }, 'Idempotency key reused for a different request');
+          throw keyReusedError();
+        }
+        if (decision.action === 'replay') {
+          this.metrics.increment('replayed');
+          this.logger.info({ ...log, keyId: existing.id }, 'Idempotency key replayed');
+          return toWebResponse(existing.response!, true);
+        }
+        if (decision.action === 'wait') {
+          this.throwIfPastDeadline(deadline, { ...log, keyId: existing.id });
+          if (waitingOn !== existing.id) {
+            waitingOn = existing.id;
+            this.metrics.increment('waited');
+            this.logger.info({ ...log, keyId: existing.id }, 'Waiting for the request that holds the idempotency key');
+            if (!(await this.keys.registerWaiter(existing.id))) {
+              continue;
+            }
           }
-          throw error;
+          await this.listener.waitForChange(existing.id, Math.min(this.pollMs, deadline - Date.now()));
+          continue;
         }
+
+        const taken = await this.unlessBlocked(() => this.keys.takeOver(existing, request, this.leaseMs, this.ttlSeconds));
+        if (taken === 'blocked') {
+          this.throwIfPastDeadline(deadline, log);
+          continue;
+        }
+        owned = taken;
+        if (owned && existing.status === 'processing') {
+          this.metrics.increment('taken_over');
+          this.logger.info({ ...log, keyId: owned.id, attempts: owned.attempts }, 'Idempotency key taken over');
+        }
+      }
+      if (!owned) {
+        continue;
       }
 
-      const { existing } = claim;
-      const decision = decideOnExistingKey(existing, request.hash);
-      if (decision.action === 'mismatch') {
-        this.metrics.increment('mismatch');
-        this.logger.info({ ...log, keyId: existing.id }, 'Idempotency key reused for a different request');
-        throw keyReusedError();
+      if (owned.attempts === 1) {
+        this.metrics.increment('claimed');
+        this.logger.info({ ...log, keyId: owned.id }, 'Idempotency key claimed');
       }
-      if (decision.action === 'replay') {
-        this.metrics.increment('replayed');
-        this.logger.info({ ...log, keyId: existing.id }, 'Idempotency key replayed');
-        return toWebResponse(existing.response!, true);
-      }
-      if (decision.action === 'wait') {
-        const remainingMs = deadline - Date.now();
-        if (remainingMs <= 0) {
-          this.metrics.increment('conflict');
-          this.logger.info({ ...log, keyId: existing.id }, 'Idempotency key still in progress after the wait');
-          throw keyInUseError(RETRY_AFTER_SECONDS);
+      try {
+        return toWebResponse(await this.run(owned, res, next), false);
+      } catch (error) {
+        if (error instanceof LeaseLostError) {
+          continue;
         }
-        this.metrics.increment('waited');
-        this.logger.debug({ ...log, keyId: existing.id }, 'Waiting for the request that holds the idempotency key');
-        await this.listener.waitForChange(existing.id, Math.min(this.pollMs, remainingMs));
+        throw error;
       }
     }
     throw keyInUseError(RETRY_AFTER_SECONDS);
   }
 
-  /** Claims the key, or returns 'blocked' when a paused worker holds the key row past lock_timeout. */
-  private async claim(request: KeyedRequest): Promise<ClaimResult | undefined | 'blocked'> {
+  private throwIfPastDeadline(deadline: number, log: Record<string, string>): void {
+    if (Date.now() >= deadline) {
+      this.metrics.increment('conflict');
+      this.logger.info(log, 'Idempotency key still in progress after the wait');
+      throw keyInUseError(RETRY_AFTER_SECONDS);
+    }
+  }
+
+  /** Runs a key query, or returns 'blocked' when a paused worker holds the key row past lock_timeout. */
+  private async unlessBlocked<T>(query: () => Promise<T>): Promise<T | 'blocked'> {
     try {
-      return await this.keys.claim(request, this.leaseMs, this.ttlSeconds);
+      return await query();
     } catch (error) {
       if (isLockNotAvailable(error)) {
         return 'blocked';

@@ -9,25 +9,36 @@ describe('decideOnExistingKey', () => {
     id: 'key-1',
     status: 'processing',
     requestHash: hash,
+    fencingToken: '1',
     leaseActive: true,
+    expired: false,
     response: null,
     ...overrides,
   });
+  const completed = (overrides: Partial<ExistingKey> = {}) =>
+    key({ status: 'completed', leaseActive: false, response, ...overrides });
 
   it('replays a completed key for the same request', () => {
-    expect(decideOnExistingKey(key({ status: 'completed', leaseActive: false, response }), hash)).toEqual({ action: 'replay' });
+    expect(decideOnExistingKey(completed(), hash)).toEqual({ action: 'replay' });
   });
 
   it('waits while the owner holds a live lease', () => {
     expect(decideOnExistingKey(key({}), hash)).toEqual({ action: 'wait' });
   });
 
-  it('claims again once the lease has expired', () => {
-    expect(decideOnExistingKey(key({ leaseActive: false }), hash)).toEqual({ action: 'retry_claim' });
+  it('takes over once the lease has expired', () => {
+    expect(decideOnExistingKey(key({ leaseActive: false }), hash)).toEqual({ action: 'take_over' });
   });
 
   it.each([
-    ['a completed key', key({ status: 'completed', leaseActive: false, response })],
+    ['the same request', hash],
+    ['a different request', otherHash],
+  ])('reuses an expired completed key for %s', (_case, requestHash) => {
+    expect(decideOnExistingKey(completed({ expired: true }), requestHash)).toEqual({ action: 'take_over' });
+  });
+
+  it.each([
+    ['a completed key', completed()],
     ['a key in flight', key({})],
     ['an abandoned key', key({ leaseActive: false })],
   ])('rejects a different request on %s', (_case, existing) => {

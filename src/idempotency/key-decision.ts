@@ -4,19 +4,23 @@ export type KeyDecision =
   | { action: 'replay' }
   | { action: 'mismatch' }
   | { action: 'wait' }
-  /** The owner's lease has ended but the row was not claimable for this request: claim again. */
-  | { action: 'retry_claim' };
+  /** The owner's lease has ended, or the completed key has expired: take the key over. */
+  | { action: 'take_over' };
 
 /**
  * Decides what a request does with a key that another worker owns or has completed.
- * A different request under the same key is always a mismatch, whatever the key's state.
+ * An expired completed key is free for any request. Otherwise a different request under
+ * the same key is a mismatch, whatever the key's state.
  */
 export function decideOnExistingKey(existing: ExistingKey, requestHash: Buffer): KeyDecision {
+  if (existing.status === 'completed' && existing.expired) {
+    return { action: 'take_over' };
+  }
   if (!existing.requestHash.equals(requestHash)) {
     return { action: 'mismatch' };
   }
   if (existing.status === 'completed') {
-    return existing.response ? { action: 'replay' } : { action: 'retry_claim' };
+    return { action: 'replay' };
   }
-  return existing.leaseActive ? { action: 'wait' } : { action: 'retry_claim' };
+  return existing.leaseActive ? { action: 'wait' } : { action: 'take_over' };
 }
