@@ -9,15 +9,15 @@ export const entities = [Merchant, Payment];
 export const migrations = [CreateMerchantsAndPayments1764878400000, CreateIdempotencyKeys1764878500000];
 
 export interface SessionLimits {
-  /** Longest wait for a row or transaction lock before the statement fails. */
+  /** Maximum wait for a row or transaction lock before the statement fails. */
   lockTimeoutMs: number;
-  /** Longest idle time inside a transaction before the server ends the session and its locks. */
+  /** Maximum idle time inside a transaction before the server ends the session and its locks. */
   idleInTransactionTimeoutMs: number;
-  /** Longest wait for a free pooled connection. */
+  /** Maximum wait for a free pooled connection. */
   poolWaitMs: number;
 }
 
-/** The one DataSource configuration, shared by the app, the migration CLI and the merchant CLI. */
+/** Builds the one DataSource configuration, shared by the app, the migration CLI and the merchant CLI. */
 export function buildDataSourceOptions(url: string, poolSize = 10, limits?: SessionLimits): DataSourceOptions {
   return {
     type: 'postgres',

@@ -9,17 +9,17 @@ function sqlState(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** A row with the same key was committed by another transaction. */
+/** Tells whether a row with the same key was committed by another transaction. */
 export function isUniqueViolation(error: unknown): boolean {
   return sqlState(error) === UNIQUE_VIOLATION;
 }
 
-/** A lock wait outlasted lock_timeout, usually behind a paused or partitioned replica. */
+/** Tells whether a lock wait outlasted lock_timeout, usually behind a paused or partitioned replica. */
 export function isLockNotAvailable(error: unknown): boolean {
   return sqlState(error) === LOCK_NOT_AVAILABLE;
 }
 
-/** The database could not be reached, or every pooled connection stayed busy. */
+/** Tells whether the database could not be reached, or every pooled connection stayed busy. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   const message = error instanceof Error ? error.message : '';
   return UNAVAILABLE_CODES.has(sqlState(error) ?? '') || message.includes(POOL_TIMEOUT_MESSAGE) || message.includes('Connection terminated');

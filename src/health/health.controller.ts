@@ -15,14 +15,14 @@ export class HealthController {
     private readonly drain: ShutdownDrain,
   ) {}
 
-  /** The process is up. Never checks dependencies, so a database outage does not restart replicas. */
+  /** Reports that the process is up. It checks no dependency, so a database outage does not restart replicas. */
   @Get('live')
   @HealthCheck()
   live() {
     return this.health.check([]);
   }
 
-  /** Ready for traffic: the database answers and the process is not draining. */
+  /** Reports readiness for traffic: the database is reachable and the process is not draining. */
   @Get('ready')
   @HealthCheck()
   ready() {

@@ -32,7 +32,7 @@ export interface ClaimedKey {
   attempts: number;
 }
 
-/** What a claim found when another worker holds the key or has completed it. */
+/** The key a claim found when another worker owns it or has completed it. */
 export interface ExistingKey {
   id: string;
   status: 'processing' | 'completed';

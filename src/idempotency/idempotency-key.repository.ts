@@ -61,9 +61,9 @@ const CLAIM_SQL = `
   WHERE merchant_id = $1 AND key = $2 AND NOT EXISTS (SELECT 1 FROM claimed)`;
 
 /*
- * Compare-and-set on the fencing token that the caller read: the takeover succeeds for
- * one worker only, and only while the key is still free to take (an expired lease for the
- * same request, or a completed key past its retention, which starts a new request).
+ * Compare-and-set on the fencing token that the caller read, so the takeover succeeds for
+ * one worker only. It also requires the key to be free to take: an expired lease for the
+ * same request, or a completed key past its retention, which starts a new request.
  */
 // $1 and $2 name the key and the token read; $3 to $9 are as in CLAIM_SQL.
 const TAKE_OVER_SQL = `
@@ -106,7 +106,7 @@ export class IdempotencyKeyRepository {
   ) {}
 
   /**
-   * Claims the key in its own committed statement, or returns the key as it stands.
+   * Claims the key in its own committed statement, or returns the existing key.
    * Returns undefined in the rare race where a row committed after this statement's
    * snapshot hides from its read; the caller then claims again.
    */

@@ -20,9 +20,9 @@ const MAX_CLAIM_ATTEMPTS = 100;
 const RETRY_AFTER_SECONDS = 1;
 
 /**
- * Guards a route with the Idempotency-Key header: the first request claims the key and
- * runs; a repeat replays the stored response; a concurrent duplicate waits for the
- * original and replays it. Runs after the auth guard, so keys are scoped by merchant.
+ * Guards a route with the Idempotency-Key header. The first request claims the key and
+ * runs, a repeat replays the stored response, and a concurrent duplicate waits for the
+ * original and replays it. It runs after the auth guard, so keys are scoped by merchant.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
@@ -110,7 +110,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
           if (waitingOn !== existing.id) {
             waitingOn = existing.id;
             this.metrics.increment('waited');
-            this.logger.info({ ...log, keyId: existing.id }, 'Waiting for the request that holds the idempotency key');
+            this.logger.info({ ...log, keyId: existing.id }, 'Waiting for the request that owns the idempotency key');
             if (!(await this.keys.registerWaiter(existing.id))) {
               continue;
             }
@@ -119,12 +119,12 @@ export class IdempotencyInterceptor implements NestInterceptor {
           continue;
         }
 
-        const taken = await this.unlessBlocked(() => this.keys.takeOver(existing, request, this.leaseMs, this.ttlSeconds));
-        if (taken === 'blocked') {
+        const takeover = await this.unlessBlocked(() => this.keys.takeOver(existing, request, this.leaseMs, this.ttlSeconds));
+        if (takeover === 'blocked') {
           this.throwIfPastDeadline(deadline, log);
           continue;
         }
-        owned = taken;
+        owned = takeover;
         if (owned && existing.status === 'processing') {
           this.metrics.increment('taken_over');
           this.logger.info({ ...log, keyId: owned.id, attempts: owned.attempts }, 'Idempotency key taken over');

@@ -86,12 +86,12 @@ export class KeyedExecution {
       this.logger.warn(log, 'Idempotency key lease lost to another worker; rolled back');
       return error instanceof LeaseLostError ? error : new LeaseLostError(key.id);
     }
-    // An older attempt that is paused still holds the payment row. Ending the lease lets a
+    // A paused older attempt still locks the payment row. Ending the lease lets a
     // later retry try again as soon as that attempt has been fenced off or timed out.
     if (isLockNotAvailable(error)) {
       await this.keys.abandon(key).catch(() => undefined);
       this.metrics.increment('conflict');
-      this.logger.warn(log, 'Idempotency key blocked by an older attempt that still holds its payment row');
+      this.logger.warn(log, 'Idempotency key blocked: an older attempt still locks its payment row');
       return keyInUseError(1);
     }
 

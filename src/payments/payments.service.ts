@@ -28,7 +28,7 @@ export class PaymentsService {
    * Records a payment and charges the card in one transaction: insert, charge, record
    * the result, commit. A gateway error rolls the payment back. Under an idempotency key
    * the payment id is the key's resource id, and it doubles as the gateway's idempotency
-   * key, so every retry of the key asks for the same charge.
+   * key, so every retry of the key requests the same charge.
    */
   @Transactional()
   async create(merchantId: string, request: CreatePaymentDto): Promise<Payment> {

@@ -13,7 +13,7 @@ export const CLUSTER_GATEWAY_SLOW_MS = 2000;
 /** API settings of every replica the suite starts. */
 export const CLUSTER_REPLICA_ENV: Readonly<Record<string, string>> = {
   LOG_LEVEL: 'info',
-  // Each payment holds a pooled connection for its gateway call; 50 clients with slow tokens need more than 20.
+  // Each payment keeps a pooled connection during its gateway call, so 50 clients with slow tokens need more than 20.
   DATABASE_POOL_SIZE: '30',
   GATEWAY_CONNECT_TIMEOUT_MS: '500',
   GATEWAY_TIMEOUT_MS: '3000',
