@@ -13,7 +13,7 @@ import { decideOnExistingKey } from './key-decision';
 import { KeyChangeListener } from './key-change-listener';
 import { KeyedExecution } from './keyed-execution';
 import { fingerprintRequest } from './request-fingerprint';
-import { storeJsonResult, toWebResponse } from './stored-response';
+import { prepareStoredResponse, storeJsonResult } from './stored-response';
 
 // Bounds the claim loop; each pass either waits, or follows a key that changed hands.
 const MAX_CLAIM_ATTEMPTS = 100;
@@ -76,7 +76,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     };
   }
 
-  private async respond(request: KeyedRequest, res: ExpressResponse, next: CallHandler): Promise<Response> {
+  private async respond(request: KeyedRequest, res: ExpressResponse, next: CallHandler): Promise<string | Response> {
     const log = { merchantId: request.merchantId, key: request.key };
     const deadline = Date.now() + this.waitMs;
     let waitingOn: string | undefined;
@@ -103,7 +103,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
         if (decision.action === 'replay') {
           this.metrics.increment('replayed');
           this.logger.info({ ...log, keyId: existing.id }, 'Idempotency key replayed');
-          return toWebResponse(existing.response!, true);
+          return prepareStoredResponse(existing.response!, true, res);
         }
         if (decision.action === 'wait') {
           this.throwIfPastDeadline(deadline, { ...log, keyId: existing.id });
@@ -139,7 +139,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
         this.logger.info({ ...log, keyId: owned.id }, 'Idempotency key claimed');
       }
       try {
-        return toWebResponse(await this.run(owned, res, next), false);
+        return prepareStoredResponse(await this.run(owned, res, next), false, res);
       } catch (error) {
         if (error instanceof LeaseLostError) {
           continue;
