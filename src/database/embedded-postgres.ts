@@ -88,7 +88,7 @@ function loadEmbeddedPostgres(): typeof EmbeddedPostgres {
   return loaded.default;
 }
 
-/** Returns the data folder of the server at `url`, or undefined when none answers there. */
+/** Returns the data folder of the server at `url`, or undefined when no server accepts connections there. */
 async function dataDirectoryOf(url: string): Promise<string | undefined> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 1000 });
   try {

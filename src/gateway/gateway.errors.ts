@@ -12,7 +12,7 @@ export class GatewayUnavailableError extends ProblemException {
   }
 }
 
-/** The gateway did not answer in time. The charge may or may not have been made. */
+/** The gateway did not respond in time. The charge may or may not have been made. */
 export class GatewayTimeoutError extends ProblemException {
   constructor(timeoutMs: number) {
     super({

@@ -9,29 +9,20 @@ import { KeyChangeListener } from './key-change-listener';
 import { KeyedExecution } from './keyed-execution';
 import { RecoveryWorker } from './recovery.worker';
 
+// The interceptor is instantiated in each module that uses @Idempotent(), so every
+// provider it depends on is exported as well.
+const providers = [
+  IdempotencyContext,
+  IdempotencyInterceptor,
+  IdempotencyKeyRepository,
+  IdempotencyMetrics,
+  IdempotentOperations,
+  KeyChangeListener,
+  KeyedExecution,
+  RecoveryWorker,
+  CleanupJob,
+];
+
 @Global()
-@Module({
-  providers: [
-    IdempotencyContext,
-    IdempotencyInterceptor,
-    IdempotencyKeyRepository,
-    IdempotencyMetrics,
-    IdempotentOperations,
-    KeyChangeListener,
-    KeyedExecution,
-    RecoveryWorker,
-    CleanupJob,
-  ],
-  exports: [
-    IdempotencyContext,
-    IdempotencyInterceptor,
-    IdempotencyKeyRepository,
-    IdempotencyMetrics,
-    IdempotentOperations,
-    KeyChangeListener,
-    KeyedExecution,
-    RecoveryWorker,
-    CleanupJob,
-  ],
-})
+@Module({ providers, exports: providers })
 export class IdempotencyModule {}

@@ -8,7 +8,7 @@ const RECONNECT_DELAY_MS = 1000;
 
 /**
  * Wakes requests that wait on a key another replica owns. It LISTENs on one dedicated
- * connection per process, outside the pool, so a waiting request holds no pooled
+ * connection per process, outside the pool, so a waiting request uses no pooled
  * connection. Notifications are only a hint: waiters also poll, so a lost
  * notification or a dropped listener connection delays a waiter but never misleads it.
  */

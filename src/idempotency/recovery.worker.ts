@@ -13,7 +13,7 @@ const BATCH_SIZE = 10;
 /**
  * Finishes keys left `processing` by a crashed replica or an unknown gateway outcome,
  * even if the client never retries. It re-runs the stored request with the key's
- * resource id, so the gateway sees the same downstream key and returns the original
+ * resource id, so the gateway receives the same downstream key and returns the original
  * charge instead of making a second one. Runs on every replica.
  */
 @Injectable()

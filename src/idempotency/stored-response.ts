@@ -23,7 +23,7 @@ export function storeProblem(error: unknown, requestId: string | null): StoredRe
   };
 }
 
-/** A web Response with the stored status, headers and exact body bytes, which Nest sends as it is. */
+/** Builds a web Response with the stored status, headers and exact body bytes, which Nest sends as it is. */
 export function toWebResponse(stored: StoredResponse, replayed: boolean): Response {
   const headers = new Headers(stored.headers);
   headers.set('content-length', String(stored.body.length));

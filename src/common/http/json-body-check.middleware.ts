@@ -3,7 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { ProblemException } from '../problem/problem.exception';
 import { findUnacceptableJson } from './json-body-check';
 
-/** Rejects a parsed body that could not be stored or walked safely, before any route sees it. */
+/** Rejects a parsed body that could not be stored or walked safely, before any route handler runs. */
 @Injectable()
 export class JsonBodyCheckMiddleware implements NestMiddleware {
   use(req: Request, _res: Response, next: NextFunction): void {
