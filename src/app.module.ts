@@ -13,6 +13,7 @@ import { ProblemDetailsFilter } from './common/problem/problem-details.filter';
 import { AppConfig } from './config/app-config';
 import { validateEnvironment } from './config/environment';
 import { buildDataSourceOptions } from './database/data-source-options';
+import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { loggingParams } from './logging.config';
@@ -59,6 +60,7 @@ export class AppModule implements NestModule {
           ],
         }),
         ScheduleModule.forRoot(),
+        DatabaseModule,
         HealthModule,
         MerchantsModule,
         IdempotencyModule,

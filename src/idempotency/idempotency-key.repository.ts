@@ -1,8 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { TransactionHost } from '@nestjs-cls/transactional';
-import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
-import type { DataSource } from 'typeorm';
+import { type PreparedStatement, PreparedStatements } from '../database/prepared-statements';
 import type { ClaimedKey, ClaimResult, ExistingKey, KeyedRequest, StoredResponse } from './idempotency-key.record';
 
 /** Channel that carries the id of a key whose state changed (completed with waiters, released or abandoned). */
@@ -41,7 +38,9 @@ const RETURNED_COLUMNS = `
  * check-then-insert race), and reading an existing key takes no row lock. Lease and
  * expiry use the database clock, never a replica's.
  */
-const CLAIM_SQL = `
+const CLAIM: PreparedStatement = {
+  name: 'idempotency_keys_claim',
+  text: `
   WITH claimed AS (
     INSERT INTO idempotency_keys (
       merchant_id, key, request_method, request_path, request_hash, request_body, request_id,
@@ -58,16 +57,18 @@ const CLAIM_SQL = `
   UNION ALL
   SELECT ${RETURNED_COLUMNS}, false AS owned
   FROM idempotency_keys
-  WHERE merchant_id = $1 AND key = $2 AND NOT EXISTS (SELECT 1 FROM claimed)`;
+  WHERE merchant_id = $1 AND key = $2 AND NOT EXISTS (SELECT 1 FROM claimed)`,
+};
 
 /*
  * Compare-and-set on the fencing token that the caller read, so the takeover succeeds for
  * one worker only. It also requires the key to be free to take: an expired lease for the
  * same request, or a completed key past its retention, which starts a new request.
  */
-// $1 and $2 name the key and the token read; $3 to $9 are as in CLAIM_SQL.
-const TAKE_OVER_SQL = `
-  WITH taken AS (
+// $1 and $2 name the key and the token read; $3 to $9 are as in CLAIM.
+const TAKE_OVER: PreparedStatement = {
+  name: 'idempotency_keys_take_over',
+  text: `
     UPDATE idempotency_keys AS k SET
       request_method = $3,
       request_path = $4,
@@ -89,21 +90,90 @@ const TAKE_OVER_SQL = `
     WHERE k.id = $1 AND k.fencing_token = $2
       AND ((k.status = 'processing' AND k.lease_expires_at <= now() AND k.request_hash = $5)
         OR (k.status = 'completed' AND k.expires_at <= now()))
-    RETURNING ${RETURNED_COLUMNS}
-  )
-  SELECT * FROM taken`;
+    RETURNING ${RETURNED_COLUMNS}`,
+};
+
+const REGISTER_WAITER: PreparedStatement = {
+  name: 'idempotency_keys_register_waiter',
+  text: `
+    WITH marked AS (
+      UPDATE idempotency_keys SET has_waiters = true
+      WHERE id = $1 AND status = 'processing' AND NOT has_waiters
+      RETURNING id
+    )
+    SELECT id FROM marked
+    UNION ALL
+    SELECT id FROM idempotency_keys WHERE id = $1 AND status = 'processing' AND has_waiters`,
+};
+
+const COMPLETE: PreparedStatement = {
+  name: 'idempotency_keys_complete',
+  text: `
+    UPDATE idempotency_keys
+    SET status = 'completed', response_status = $3, response_headers = $4::jsonb, response_body = $5,
+        request_body = NULL, lease_expires_at = NULL, updated_at = now(),
+        expires_at = now() + make_interval(secs => $6)
+    WHERE id = $1 AND fencing_token = $2 AND status = 'processing'
+    RETURNING id, CASE WHEN has_waiters THEN pg_notify('${KEY_CHANGED_CHANNEL}', id::text) END`,
+};
+
+const RELEASE: PreparedStatement = {
+  name: 'idempotency_keys_release',
+  text: `
+    DELETE FROM idempotency_keys WHERE id = $1 AND fencing_token = $2 AND status = 'processing'
+    RETURNING pg_notify('${KEY_CHANGED_CHANNEL}', id::text)`,
+};
+
+const ABANDON: PreparedStatement = {
+  name: 'idempotency_keys_abandon',
+  text: `
+    UPDATE idempotency_keys SET lease_expires_at = now(), updated_at = now()
+    WHERE id = $1 AND fencing_token = $2 AND status = 'processing'
+    RETURNING pg_notify('${KEY_CHANGED_CHANNEL}', id::text)`,
+};
+
+// Takes keys in lease order; SKIP LOCKED passes over keys that another replica is taking.
+const TAKE_OVER_EXPIRED: PreparedStatement = {
+  name: 'idempotency_keys_take_over_expired',
+  text: `
+    UPDATE idempotency_keys AS k
+    SET fencing_token = k.fencing_token + 1, attempts = k.attempts + 1, updated_at = now(),
+        lease_expires_at = now() + make_interval(secs => $2::double precision / 1000)
+    FROM (
+      SELECT id AS due_id FROM idempotency_keys
+      WHERE status = 'processing' AND lease_expires_at <= now()
+      ORDER BY lease_expires_at
+      LIMIT $1
+      FOR UPDATE SKIP LOCKED
+    ) AS due
+    WHERE k.id = due.due_id
+    RETURNING ${RETURNED_COLUMNS}`,
+};
+
+const DELETE_EXPIRED: PreparedStatement = {
+  name: 'idempotency_keys_delete_expired',
+  text: `
+    WITH deleted AS (
+      DELETE FROM idempotency_keys
+      WHERE id IN (
+        SELECT id FROM idempotency_keys
+        WHERE status = 'completed' AND expires_at <= now()
+        ORDER BY expires_at
+        LIMIT $1
+        FOR UPDATE SKIP LOCKED
+      )
+      RETURNING 1
+    )
+    SELECT count(*)::int AS deleted FROM deleted`,
+};
 
 /**
  * SQL for the idempotency_keys table. Releasing or abandoning a key always sends a NOTIFY, and
  * completing one sends it only when a waiter registered.
- * Writes are wrapped in a SELECT because TypeORM returns [rows, count] for a bare UPDATE or DELETE.
  */
 @Injectable()
 export class IdempotencyKeyRepository {
-  constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
-  ) {}
+  constructor(private readonly statements: PreparedStatements) {}
 
   /**
    * Claims the key in its own committed statement, or returns the existing key.
@@ -111,7 +181,7 @@ export class IdempotencyKeyRepository {
    * snapshot hides from its read; the caller then claims again.
    */
   async claim(request: KeyedRequest, leaseMs: number, ttlSeconds: number): Promise<ClaimResult | undefined> {
-    const rows = await this.dataSource.query<KeyRow[]>(CLAIM_SQL, this.requestParameters(request, leaseMs, ttlSeconds));
+    const rows = await this.statements.run<KeyRow>(CLAIM, this.requestParameters(request, leaseMs, ttlSeconds));
     const row = rows[0];
     if (!row) {
       return undefined;
@@ -125,7 +195,7 @@ export class IdempotencyKeyRepository {
    */
   async takeOver(existing: ExistingKey, request: KeyedRequest, leaseMs: number, ttlSeconds: number): Promise<ClaimedKey | undefined> {
     const [, , ...requestParameters] = this.requestParameters(request, leaseMs, ttlSeconds);
-    const rows = await this.dataSource.query<KeyRow[]>(TAKE_OVER_SQL, [existing.id, existing.fencingToken, ...requestParameters]);
+    const rows = await this.statements.run<KeyRow>(TAKE_OVER, [existing.id, existing.fencingToken, ...requestParameters]);
     return rows[0] ? toClaimedKey(rows[0]) : undefined;
   }
 
@@ -135,17 +205,7 @@ export class IdempotencyKeyRepository {
    * Returns false when the key is no longer in flight, so there is nothing to wait for.
    */
   async registerWaiter(keyId: string): Promise<boolean> {
-    const rows = await this.dataSource.query<unknown[]>(
-      `WITH marked AS (
-         UPDATE idempotency_keys SET has_waiters = true
-         WHERE id = $1 AND status = 'processing' AND NOT has_waiters
-         RETURNING id
-       )
-       SELECT id FROM marked
-       UNION ALL
-       SELECT id FROM idempotency_keys WHERE id = $1 AND status = 'processing' AND has_waiters`,
-      [keyId],
-    );
+    const rows = await this.statements.run(REGISTER_WAITER, [keyId]);
     return rows.length > 0;
   }
 
@@ -169,30 +229,20 @@ export class IdempotencyKeyRepository {
    * a no-op (false) for a worker whose key was taken over. It notifies only registered waiters.
    */
   async complete(key: ClaimedKey, response: StoredResponse, ttlSeconds: number): Promise<boolean> {
-    const rows = await this.txHost.tx.query<unknown[]>(
-      `WITH completed AS (
-         UPDATE idempotency_keys
-         SET status = 'completed', response_status = $3, response_headers = $4::jsonb, response_body = $5,
-             request_body = NULL, lease_expires_at = NULL, updated_at = now(),
-             expires_at = now() + make_interval(secs => $6)
-         WHERE id = $1 AND fencing_token = $2 AND status = 'processing'
-         RETURNING id, has_waiters
-       )
-       SELECT id, CASE WHEN has_waiters THEN pg_notify('${KEY_CHANGED_CHANNEL}', id::text) END FROM completed`,
-      [key.id, key.fencingToken, response.status, JSON.stringify(response.headers), response.body, ttlSeconds],
-    );
+    const rows = await this.statements.run(COMPLETE, [
+      key.id,
+      key.fencingToken,
+      response.status,
+      JSON.stringify(response.headers),
+      response.body,
+      ttlSeconds,
+    ]);
     return rows.length === 1;
   }
 
   /** Deletes a key whose request failed before any side effect, so a retry starts afresh. */
   async release(key: ClaimedKey): Promise<boolean> {
-    const rows = await this.dataSource.query<unknown[]>(
-      `WITH released AS (
-         DELETE FROM idempotency_keys WHERE id = $1 AND fencing_token = $2 AND status = 'processing' RETURNING id
-       )
-       SELECT pg_notify('${KEY_CHANGED_CHANNEL}', id::text) FROM released`,
-      [key.id, key.fencingToken],
-    );
+    const rows = await this.statements.run(RELEASE, [key.id, key.fencingToken]);
     return rows.length === 1;
   }
 
@@ -201,15 +251,7 @@ export class IdempotencyKeyRepository {
    * (the charge may have gone through). The next retry, or the recovery worker, takes it over.
    */
   async abandon(key: ClaimedKey): Promise<boolean> {
-    const rows = await this.dataSource.query<unknown[]>(
-      `WITH abandoned AS (
-         UPDATE idempotency_keys SET lease_expires_at = now(), updated_at = now()
-         WHERE id = $1 AND fencing_token = $2 AND status = 'processing'
-         RETURNING id
-       )
-       SELECT pg_notify('${KEY_CHANGED_CHANNEL}', id::text) FROM abandoned`,
-      [key.id, key.fencingToken],
-    );
+    const rows = await this.statements.run(ABANDON, [key.id, key.fencingToken]);
     return rows.length === 1;
   }
 
@@ -218,44 +260,13 @@ export class IdempotencyKeyRepository {
    * this at once without two of them taking the same key.
    */
   async takeOverExpired(limit: number, leaseMs: number): Promise<ClaimedKey[]> {
-    const rows = await this.dataSource.query<KeyRow[]>(
-      `WITH taken AS (
-       UPDATE idempotency_keys AS k
-       SET fencing_token = k.fencing_token + 1, attempts = k.attempts + 1, updated_at = now(),
-           lease_expires_at = now() + make_interval(secs => $2::double precision / 1000)
-       FROM (
-         SELECT id AS due_id FROM idempotency_keys
-         WHERE status = 'processing' AND lease_expires_at <= now()
-         ORDER BY lease_expires_at
-         LIMIT $1
-         FOR UPDATE SKIP LOCKED
-       ) AS due
-       WHERE k.id = due.due_id
-       RETURNING ${RETURNED_COLUMNS}
-       )
-       SELECT * FROM taken`,
-      [limit, leaseMs],
-    );
+    const rows = await this.statements.run<KeyRow>(TAKE_OVER_EXPIRED, [limit, leaseMs]);
     return rows.map(toClaimedKey);
   }
 
   /** Deletes up to `limit` expired completed keys and returns how many it deleted. */
   async deleteExpired(limit: number): Promise<number> {
-    const [result] = await this.dataSource.query<{ deleted: number }[]>(
-      `WITH deleted AS (
-       DELETE FROM idempotency_keys
-       WHERE id IN (
-         SELECT id FROM idempotency_keys
-         WHERE status = 'completed' AND expires_at <= now()
-         ORDER BY expires_at
-         LIMIT $1
-         FOR UPDATE SKIP LOCKED
-       )
-       RETURNING 1
-       )
-       SELECT count(*)::int AS deleted FROM deleted`,
-      [limit],
-    );
+    const [result] = await this.statements.run<{ deleted: number }>(DELETE_EXPIRED, [limit]);
     return result.deleted;
   }
 }

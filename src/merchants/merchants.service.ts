@@ -1,8 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
+import { type PreparedStatement, PreparedStatements } from '../database/prepared-statements';
 import { generateApiKey, hashApiKey } from './api-key';
 import { Merchant } from './merchant.entity';
+
+// Every authenticated request runs this, so it is prepared once per connection.
+const FIND_BY_API_KEY: PreparedStatement = {
+  name: 'merchants_find_by_api_key',
+  text: 'SELECT id, name FROM merchants WHERE api_key_sha256 = $1',
+};
 
 export interface CreatedMerchant {
   merchantId: string;
@@ -11,10 +18,14 @@ export interface CreatedMerchant {
 
 @Injectable()
 export class MerchantsService {
-  constructor(@InjectRepository(Merchant) private readonly merchants: Repository<Merchant>) {}
+  constructor(
+    @InjectRepository(Merchant) private readonly merchants: Repository<Merchant>,
+    private readonly statements: PreparedStatements,
+  ) {}
 
-  findByApiKey(apiKey: string): Promise<Merchant | null> {
-    return this.merchants.findOne({ where: { apiKeySha256: hashApiKey(apiKey) } });
+  async findByApiKey(apiKey: string): Promise<Pick<Merchant, 'id' | 'name'> | null> {
+    const [merchant] = await this.statements.run<Pick<Merchant, 'id' | 'name'>>(FIND_BY_API_KEY, [hashApiKey(apiKey)]);
+    return merchant ?? null;
   }
 
   /** Creates a merchant and returns its API key, which is never shown again. */

@@ -3,10 +3,12 @@ import { Transactional, TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
+import { PreparedStatements } from '../database/prepared-statements';
 import { CardGateway } from '../gateway/card-gateway';
 import { IdempotencyContext } from '../idempotency/idempotency.context';
 import type { CreatePaymentDto } from './dto/create-payment.dto';
 import { Payment } from './payment.entity';
+import { INSERT_PENDING_PAYMENT, RECORD_CHARGE } from './payment-statements';
 import { currencyNotAllowed, invalidCursor, paymentNotFound } from './payments.errors';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -20,6 +22,7 @@ export class PaymentsService {
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     private readonly gateway: CardGateway,
     private readonly idempotency: IdempotencyContext,
+    private readonly statements: PreparedStatements,
   ) {
     this.currencies = new Set(config.get('CURRENCIES').split(','));
   }
@@ -35,40 +38,43 @@ export class PaymentsService {
     if (!this.currencies.has(request.currency)) {
       throw currencyNotAllowed(request.currency, [...this.currencies]);
     }
-    const payments = this.txHost.tx.getRepository(Payment);
-    const payment = payments.create({
-      id: this.idempotency.resourceId() ?? randomUUID(),
+    const id = this.idempotency.resourceId() ?? randomUUID();
+    const description = request.description ?? null;
+    const metadata = request.metadata ?? {};
+    const [inserted] = await this.statements.run<{ created_at: Date }>(INSERT_PENDING_PAYMENT, [
+      id,
       merchantId,
-      amount: request.amount,
-      currency: request.currency,
-      status: 'pending',
-      description: request.description ?? null,
-      metadata: request.metadata ?? {},
-      gatewayChargeId: null,
-      declineCode: null,
-    });
-    await payments.insert(payment);
+      request.amount,
+      request.currency,
+      description,
+      JSON.stringify(metadata),
+    ]);
 
     this.idempotency.markSideEffectStarted();
     const charge = await this.gateway.charge(
-      { amount: payment.amount, currency: payment.currency, source: request.source, description: payment.description },
-      payment.id,
+      { amount: request.amount, currency: request.currency, source: request.source, description },
+      id,
     );
 
-    payment.status = charge.status;
-    payment.gatewayChargeId = charge.chargeId;
-    payment.declineCode = charge.declineCode;
-    const [recorded] = await this.txHost.tx.query<{ updated_at: Date }[]>(
-      `WITH recorded AS (
-         UPDATE payments SET status = $2, gateway_charge_id = $3, decline_code = $4, updated_at = clock_timestamp()
-         WHERE id = $1
-         RETURNING updated_at
-       )
-       SELECT updated_at FROM recorded`,
-      [payment.id, payment.status, payment.gatewayChargeId, payment.declineCode],
-    );
-    payment.updatedAt = recorded.updated_at;
-    return payment;
+    const [recorded] = await this.statements.run<{ updated_at: Date }>(RECORD_CHARGE, [
+      id,
+      charge.status,
+      charge.chargeId,
+      charge.declineCode,
+    ]);
+    return {
+      id,
+      merchantId,
+      amount: request.amount,
+      currency: request.currency,
+      status: charge.status,
+      description,
+      metadata,
+      gatewayChargeId: charge.chargeId,
+      declineCode: charge.declineCode,
+      createdAt: inserted.created_at,
+      updatedAt: recorded.updated_at,
+    };
   }
 
   async findOne(merchantId: string, id: string): Promise<Payment> {
