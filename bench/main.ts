@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { runDatabaseLimit, type DatabaseLimitResult } from './phases/database-limit';
 import { runProfiles, type ProfileRun } from './phases/profile';
 import { runTableGrowth, type TableGrowthResult } from './phases/table-growth';
-import { proposedVariantProblem, redisPrefix, runVariantComparison, variantSpecs, type VariantResult } from './phases/variants';
+import { redisPrefix, runVariantComparison, variantSpecs, type VariantResult } from './phases/variants';
 import { renderReport, type BenchResults, type RunMetadata } from './report';
 import { FULL_SCALE, QUICK_SCALE } from './settings';
 import { POSTGRES_SETTINGS, startBenchPostgres, type BenchPostgres } from './support/postgres';
@@ -143,14 +143,6 @@ async function runBenchmarks(repositoryRoot: string, quick: boolean, phases: Pha
       log(message);
       metadata.skipped.push(message);
       specs = specs.filter((spec) => spec.name !== 'redis');
-    }
-
-    const proposedProblem = proposedVariantProblem();
-    if (proposedProblem) {
-      const message = `Proposed variant skipped: ${proposedProblem}`;
-      log(message);
-      metadata.skipped.push(message);
-      specs = specs.filter((spec) => spec.name !== 'proposed');
     }
 
     if (phases.includes('variants')) {

@@ -109,19 +109,16 @@ export function computeRatios(results: BenchResults): Ratio[] {
       });
     }
   }
-  ratios.push({ name: 'single: create, proposed / this project', value: divide(createSummary(results, 'proposed', 'single')?.rps, createSummary(results, 'project', 'single')?.rps) });
-  ratios.push({ name: 'single: replay, proposed / this project', value: divide(replaySummary(results, 'proposed', 'single')?.rps, replaySummary(results, 'project', 'single')?.rps) });
   if (clients[0] !== undefined) {
     ratios.push({ name: `pgbench: claim+payment / payment (${clients[0]} clients)`, value: divide(pgbenchTps(results, 'claim+payment', clients[0]), pgbenchTps(results, 'payment', clients[0])) });
     ratios.push({
-      name: `pgbench: claim+payment, this build / as of 956a076 (${clients[0]} clients)`,
-      value: divide(pgbenchTps(results, 'claim+payment', clients[0]), pgbenchTps(results, 'claim+payment, as of 956a076', clients[0])),
+      name: `pgbench: claim+payment, prepared / unnamed statements (${clients[0]} clients)`,
+      value: divide(pgbenchTps(results, 'claim+payment', clients[0]), pgbenchTps(results, 'claim+payment, unnamed', clients[0])),
     });
     ratios.push({
-      name: `pgbench: claim+payment, prepared / unnamed statements (${clients[0]} clients)`,
-      value: divide(pgbenchTps(results, 'claim+payment, prepared', clients[0]), pgbenchTps(results, 'claim+payment', clients[0])),
+      name: `pgbench: claim+payment, async claim commit / synchronous (${clients[0]} clients)`,
+      value: divide(pgbenchTps(results, 'claim+payment, async claim commit', clients[0]), pgbenchTps(results, 'claim+payment', clients[0])),
     });
-    ratios.push({ name: `pgbench: replay, this build / as of 956a076 (${clients[0]} clients)`, value: divide(pgbenchTps(results, 'replay', clients[0]), pgbenchTps(results, 'replay, as of 956a076', clients[0])) });
   }
   const steps = results.tableGrowth?.steps ?? [];
   if (steps.length > 1) {
@@ -320,7 +317,7 @@ export function renderReport(results: BenchResults): string {
 }
 
 function shortStatement(statement: string): string {
-  return statement.replace(/^WITH (\w+) AS.*/, 'WITH $1').replace(/^(SELECT|INSERT INTO) ("\w+"|\w+).*/, '$1 $2');
+  return statement.trim().replace(/^WITH (\w+) AS.*/, 'WITH $1').replace(/^(SELECT|INSERT INTO) ("\w+"|\w+).*/, '$1 $2');
 }
 
 function renderProfile(results: BenchResults): string {
@@ -329,7 +326,7 @@ function renderProfile(results: BenchResults): string {
   for (const result of withActivity) {
     const activity = result.activity!;
     // Payments inserted, rather than responses counted, because requests in flight when a run ends still complete.
-    const creates = activity.statements.find((statement) => statement.query.startsWith('INSERT INTO "payments"'))?.calls ?? 0;
+    const creates = activity.statements.find((statement) => /^\s*INSERT INTO "?payments"?/.test(statement.query))?.calls ?? 0;
     const perCreate = (value: number) => fixed(creates > 0 ? value / creates : undefined, 2);
     sections.push(
       `${result.variant}: ${perCreate(activity.statements.reduce((sum, statement) => sum + statement.calls, 0))} statements, ` +
@@ -338,10 +335,10 @@ function renderProfile(results: BenchResults): string {
     );
     sections.push(
       table(
-        ['statement', 'calls per create', 'plan ms', 'exec ms'],
+        ['statement', 'calls per create', 'plans per call', 'plan ms per call', 'exec ms'],
         activity.statements
           .filter((statement) => statement.calls >= creates / 10)
-          .map((statement) => [shortStatement(statement.query).slice(0, 70), fixed(statement.calls / creates, 2), fixed(statement.meanPlanMs, 3), fixed(statement.meanExecMs, 3)]),
+          .map((statement) => [shortStatement(statement.query).slice(0, 70), fixed(statement.calls / creates, 2), fixed(statement.plans / Math.max(1, statement.calls), 2), fixed(statement.planMsPerCall, 3), fixed(statement.meanExecMs, 3)]),
       ),
     );
     sections.push('');

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Pool } from 'pg';
 import type { BenchScale } from '../settings';
 import { cpuBetween, pidsNamed, postgresPids, sampleCpu, type ComponentPids } from '../support/cpu-meter';
@@ -7,7 +6,6 @@ import { readActivity, startActivity, type DatabaseActivity } from '../support/p
 import { createMerchant, type BenchPostgres, type Merchant } from '../support/postgres';
 import {
   API_ENTRY,
-  PROPOSED_VARIANT_ENTRY,
   REDIS_VARIANT_ENTRY,
   startLoadBalancer,
   startMockGateway,
@@ -18,7 +16,7 @@ import {
 import { REDIS_URL } from '../support/redis';
 import { runStorm, type StormResult } from '../support/storm';
 
-export type VariantName = 'none' | 'project' | 'redis' | 'proposed';
+export type VariantName = 'none' | 'project' | 'redis';
 export type Topology = 'single' | 'cluster';
 
 export interface VariantSpec {
@@ -30,18 +28,6 @@ export interface VariantSpec {
   replays: boolean;
   /** Whether the variant also runs behind the load balancer. */
   cluster: boolean;
-}
-
-/**
- * Returns why the proposed variant does not apply to this build, or undefined when it does.
- * It patches the claim that takes a row lock with ON CONFLICT DO UPDATE. Once the service
- * claims another way, the patch would replace newer code, so the variant is skipped.
- */
-export function proposedVariantProblem(): string | undefined {
-  const compiled = readFileSync(require.resolve('../../src/idempotency/idempotency-key.repository'), 'utf8');
-  return /ON CONFLICT \(merchant_id, key\) DO UPDATE/.test(compiled)
-    ? undefined
-    : 'the service no longer claims keys with ON CONFLICT DO UPDATE, so the proposed changes are in it already or superseded';
 }
 
 /** Prefix of the Redis variant's keys in this run, so that they can be deleted afterwards. */
@@ -66,14 +52,6 @@ export function variantSpecs(runId: string): VariantSpec[] {
       env: { IDEMPOTENCY_ENABLED: 'false', IDEMPOTENCY_TTL: '3600', BENCH_REDIS_URL: REDIS_URL, BENCH_REDIS_PREFIX: redisPrefix(runId) },
       replays: true,
       cluster: true,
-    },
-    {
-      name: 'proposed',
-      description: 'the service with the proposed repository changes (bench/variants/proposed-idempotency.main.ts)',
-      entry: PROPOSED_VARIANT_ENTRY,
-      env: {},
-      replays: true,
-      cluster: false,
     },
   ];
 }

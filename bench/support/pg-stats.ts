@@ -3,8 +3,11 @@ import type { Pool } from 'pg';
 export interface StatementStat {
   query: string;
   calls: number;
-  /** Mean planning plus execution time in the server, in milliseconds. */
-  meanPlanMs: number;
+  /** Plans made, fewer than calls when a prepared statement reuses its generic plan. */
+  plans: number;
+  /** Planning time per call, in milliseconds. */
+  planMsPerCall: number;
+  /** Execution time per call, in milliseconds. */
   meanExecMs: number;
   rows: number;
 }
@@ -35,8 +38,8 @@ export async function startActivity(admin: Pool, database: string): Promise<Acti
 
 /** Statements run in `database` since startActivity, busiest first, plus WAL flushes and commits in that time. */
 export async function readActivity(admin: Pool, database: string, since: ActivitySnapshot): Promise<DatabaseActivity> {
-  const { rows } = await admin.query<{ query: string; calls: string; mean_plan_time: number; mean_exec_time: number; rows: string }>(
-    `SELECT s.query, s.calls, s.mean_plan_time, s.mean_exec_time, s.rows
+  const { rows } = await admin.query<{ query: string; calls: string; plans: string; total_plan_time: number; mean_exec_time: number; rows: string }>(
+    `SELECT s.query, s.calls, s.plans, s.total_plan_time, s.mean_exec_time, s.rows
      FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
      WHERE d.datname = $1
      ORDER BY s.calls DESC, s.total_exec_time DESC`,
@@ -48,7 +51,8 @@ export async function readActivity(admin: Pool, database: string, since: Activit
     statements: rows.map((row) => ({
       query: row.query.replace(/\s+/g, ' ').trim(),
       calls: Number(row.calls),
-      meanPlanMs: row.mean_plan_time,
+      plans: Number(row.plans),
+      planMsPerCall: Number(row.calls) > 0 ? row.total_plan_time / Number(row.calls) : 0,
       meanExecMs: row.mean_exec_time,
       rows: Number(row.rows),
     })),

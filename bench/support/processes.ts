@@ -11,9 +11,6 @@ export const LOG_DIRECTORY = join(process.env.PAYMENTS_BENCH_ROOT || REPOSITORY_
 /** Compiled entry point of the Redis variant, next to API_ENTRY in the same build. */
 export const REDIS_VARIANT_ENTRY = join(REPOSITORY_ROOT, 'dist/bench/variants/redis-idempotency.main.js');
 
-/** Compiled entry point of the service with the proposed repository changes. */
-export const PROPOSED_VARIANT_ENTRY = join(REPOSITORY_ROOT, 'dist/bench/variants/proposed-idempotency.main.js');
-
 /** Preload that lets a replica started with --cpu-prof write its profile on SIGTERM. */
 export const PROFILE_EXIT_PRELOAD = join(REPOSITORY_ROOT, 'dist/bench/variants/exit-after-shutdown.js');
 

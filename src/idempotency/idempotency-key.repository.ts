@@ -38,7 +38,7 @@ const RETURNED_COLUMNS = `
  * check-then-insert race), and reading an existing key takes no row lock. Lease and
  * expiry use the database clock, never a replica's.
  */
-const CLAIM: PreparedStatement = {
+export const CLAIM: PreparedStatement = {
   name: 'idempotency_keys_claim',
   text: `
   WITH claimed AS (
@@ -106,7 +106,7 @@ const REGISTER_WAITER: PreparedStatement = {
     SELECT id FROM idempotency_keys WHERE id = $1 AND status = 'processing' AND has_waiters`,
 };
 
-const COMPLETE: PreparedStatement = {
+export const COMPLETE: PreparedStatement = {
   name: 'idempotency_keys_complete',
   text: `
     UPDATE idempotency_keys

@@ -6,7 +6,7 @@ import { generateApiKey, hashApiKey } from './api-key';
 import { Merchant } from './merchant.entity';
 
 // Every authenticated request runs this, so it is prepared once per connection.
-const FIND_BY_API_KEY: PreparedStatement = {
+export const FIND_BY_API_KEY: PreparedStatement = {
   name: 'merchants_find_by_api_key',
   text: 'SELECT id, name FROM merchants WHERE api_key_sha256 = $1',
 };

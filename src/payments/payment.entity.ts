@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn, type ValueTransformer } from 'typeorm';
 
-export type PaymentStatus = 'pending' | 'succeeded' | 'declined';
+export type PaymentStatus = 'succeeded' | 'declined';
 
 /** pg returns bigint as a string; amounts stay exact integers because they never exceed 99,999,999. */
 const bigintAsNumber: ValueTransformer = {

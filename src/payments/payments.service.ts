@@ -8,7 +8,7 @@ import { CardGateway } from '../gateway/card-gateway';
 import { IdempotencyContext } from '../idempotency/idempotency.context';
 import type { CreatePaymentDto } from './dto/create-payment.dto';
 import { Payment } from './payment.entity';
-import { INSERT_PENDING_PAYMENT, RECORD_CHARGE } from './payment-statements';
+import { RECORD_PAYMENT } from './payment-statements';
 import { currencyNotAllowed, invalidCursor, paymentNotFound } from './payments.errors';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -28,10 +28,9 @@ export class PaymentsService {
   }
 
   /**
-   * Records a payment and charges the card in one transaction: insert, charge, record
-   * the result, commit. A gateway error rolls the payment back. Under an idempotency key
-   * the payment id is the key's resource id, and it doubles as the gateway's idempotency
-   * key, so every retry of the key requests the same charge.
+   * Charges the card and records the payment in one transaction. A gateway error leaves no
+   * row. Under an idempotency key the payment id is the key's resource id, and it doubles as
+   * the gateway's idempotency key, so every retry of the key requests the same charge.
    */
   @Transactional()
   async create(merchantId: string, request: CreatePaymentDto): Promise<Payment> {
@@ -41,14 +40,6 @@ export class PaymentsService {
     const id = this.idempotency.resourceId() ?? randomUUID();
     const description = request.description ?? null;
     const metadata = request.metadata ?? {};
-    const [inserted] = await this.statements.run<{ created_at: Date }>(INSERT_PENDING_PAYMENT, [
-      id,
-      merchantId,
-      request.amount,
-      request.currency,
-      description,
-      JSON.stringify(metadata),
-    ]);
 
     this.idempotency.markSideEffectStarted();
     const charge = await this.gateway.charge(
@@ -56,9 +47,16 @@ export class PaymentsService {
       id,
     );
 
-    const [recorded] = await this.statements.run<{ updated_at: Date }>(RECORD_CHARGE, [
+    // A second attempt of the same key (a paused replica that lost its lease) fails here on
+    // the primary key, or waits for this row's lock, and then rolls back.
+    const [recorded] = await this.statements.run<{ created_at: Date; updated_at: Date }>(RECORD_PAYMENT, [
       id,
+      merchantId,
+      request.amount,
+      request.currency,
       charge.status,
+      description,
+      JSON.stringify(metadata),
       charge.chargeId,
       charge.declineCode,
     ]);
@@ -72,7 +70,7 @@ export class PaymentsService {
       metadata,
       gatewayChargeId: charge.chargeId,
       declineCode: charge.declineCode,
-      createdAt: inserted.created_at,
+      createdAt: recorded.created_at,
       updatedAt: recorded.updated_at,
     };
   }
