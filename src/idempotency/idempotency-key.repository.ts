@@ -33,31 +33,33 @@ const RETURNED_COLUMNS = `
   response_status, response_headers, response_body`;
 
 /*
- * One statement claims a new key or reads the existing one. INSERT ... ON CONFLICT DO
- * NOTHING decides atomically, so two replicas can never both create the same key (no
- * check-then-insert race), and reading an existing key takes no row lock. Lease and
- * expiry use the database clock, never a replica's.
+ * One statement reads an existing key or claims a new one. Reading first keeps replays
+ * cheap: the INSERT runs only when no row is visible. INSERT ... ON CONFLICT DO NOTHING
+ * still decides atomically, so two replicas can never both create the same key, and
+ * reading an existing key takes no row lock. Lease and expiry use the database clock.
  */
 export const CLAIM: PreparedStatement = {
   name: 'idempotency_keys_claim',
   text: `
-  WITH claimed AS (
+  WITH existing AS (
+    SELECT ${RETURNED_COLUMNS}
+    FROM idempotency_keys
+    WHERE merchant_id = $1 AND key = $2
+  ), claimed AS (
     INSERT INTO idempotency_keys (
       merchant_id, key, request_method, request_path, request_hash, request_body, request_id,
       status, lease_expires_at, expires_at
     )
-    VALUES (
+    SELECT
       $1, $2, $3, $4, $5, $6::jsonb, $7, 'processing',
       now() + make_interval(secs => $8::double precision / 1000), now() + make_interval(secs => $9)
-    )
+    WHERE NOT EXISTS (SELECT 1 FROM existing)
     ON CONFLICT (merchant_id, key) DO NOTHING
     RETURNING ${RETURNED_COLUMNS}
   )
   SELECT *, true AS owned FROM claimed
   UNION ALL
-  SELECT ${RETURNED_COLUMNS}, false AS owned
-  FROM idempotency_keys
-  WHERE merchant_id = $1 AND key = $2 AND NOT EXISTS (SELECT 1 FROM claimed)`,
+  SELECT *, false AS owned FROM existing`,
 };
 
 /*
