@@ -2,7 +2,7 @@ import type { PreparedStatement } from '../database/prepared-statements';
 
 /**
  * Records a charged or declined payment. Runs after the gateway call, in the transaction
- * that began before it, so a payment row exists only with the gateway's answer.
+ * that began before it, so a payment row exists only with the gateway's result.
  */
 export const RECORD_PAYMENT: PreparedStatement = {
   name: 'payments_record',

@@ -48,7 +48,7 @@ export class PaymentsService {
     );
 
     // A second attempt of the same key (a paused replica that lost its lease) fails here on
-    // the primary key, or waits for this row's lock, and then rolls back.
+    // the primary key, after waiting up to lock_timeout if the other attempt has not committed.
     const [recorded] = await this.statements.run<{ created_at: Date; updated_at: Date }>(RECORD_PAYMENT, [
       id,
       merchantId,
