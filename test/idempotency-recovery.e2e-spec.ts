@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { startApp, type AppProcess } from './support/app-process';
 import { closeDb, createMerchant, db, expectAtMostOncePerKey, gatewayCharges, keyRowsOf, paymentsOf, validPayment, type TestMerchant } from './support/fixtures';
 import { eventually, postPayment, sleep } from './support/http';
+import { GATEWAY_SLOW_MS } from './support/e2e-settings';
 
 // The gateway responds to tok_slow after 1500 ms; these replicas wait up to 1800 ms, and a lease outlives that.
 const PATIENT = { GATEWAY_TIMEOUT_MS: '1800', IDEMPOTENCY_LEASE_MS: '2500', IDEMPOTENCY_WAIT_MS: '8000' };
@@ -108,7 +109,13 @@ describe('Idempotency key expiry', () => {
   let merchant: TestMerchant;
 
   beforeAll(async () => {
-    replica = await startApp('expiry', { IDEMPOTENCY_TTL: '1', IDEMPOTENCY_CLEANUP_INTERVAL_MS: '300' });
+    replica = await startApp('expiry', {
+      IDEMPOTENCY_TTL: '1',
+      IDEMPOTENCY_CLEANUP_INTERVAL_MS: '300',
+      // Long enough for tok_slow to succeed instead of timing out.
+      GATEWAY_TIMEOUT_MS: '5000',
+      IDEMPOTENCY_LEASE_MS: '10000',
+    });
   });
 
   afterAll(async () => {
@@ -132,6 +139,23 @@ describe('Idempotency key expiry', () => {
     expect(second.headers.get('idempotent-replayed')).toBeNull();
     expect(second.json.id).not.toBe(first.json.id);
     expect(await paymentsOf(merchant.id)).toHaveLength(2);
+  });
+
+  it('counts retention from the completion', async () => {
+    const key = randomUUID();
+
+    // tok_slow keeps the gateway call longer than the one-second retention.
+    const first = await postPayment(replica.url, { apiKey: merchant.apiKey, key, body: validPayment({ source: 'tok_slow' }) });
+    const { rows } = await db().query(
+      `SELECT extract(epoch FROM k.expires_at - p.created_at) AS seconds
+       FROM idempotency_keys k JOIN payments p ON p.id = k.resource_id
+       WHERE k.merchant_id = $1 AND k.key = $2`,
+      [merchant.id, key],
+    );
+
+    expect(first.status).toBe(201);
+    expect(rows).toHaveLength(1);
+    expect(Number(rows[0].seconds)).toBeGreaterThanOrEqual(GATEWAY_SLOW_MS / 1000 + 1);
   });
 
   it('deletes expired keys in the cleanup job', async () => {

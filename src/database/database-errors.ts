@@ -2,7 +2,12 @@
 const UNIQUE_VIOLATION = '23505';
 const LOCK_NOT_AVAILABLE = '55P03';
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08003', '08006']);
-const POOL_TIMEOUT_MESSAGE = 'timeout exceeded when trying to connect';
+const UNAVAILABLE_MESSAGES = [
+  'timeout exceeded when trying to connect',
+  'Connection terminated',
+  // node-postgres, for a pooled connection that broke or closed, as when the database restarts during a gateway call.
+  'and is not queryable',
+];
 
 function sqlState(error: unknown): string | undefined {
   const code = (error as { code?: unknown; driverError?: { code?: unknown } } | null)?.code;
@@ -22,5 +27,5 @@ export function isLockNotAvailable(error: unknown): boolean {
 /** Tells whether the database could not be reached, or every pooled connection stayed busy. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   const message = error instanceof Error ? error.message : '';
-  return UNAVAILABLE_CODES.has(sqlState(error) ?? '') || message.includes(POOL_TIMEOUT_MESSAGE) || message.includes('Connection terminated');
+  return UNAVAILABLE_CODES.has(sqlState(error) ?? '') || UNAVAILABLE_MESSAGES.some((known) => message.includes(known));
 }

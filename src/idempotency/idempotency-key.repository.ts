@@ -108,13 +108,15 @@ const REGISTER_WAITER: PreparedStatement = {
     SELECT id FROM idempotency_keys WHERE id = $1 AND status = 'processing' AND has_waiters`,
 };
 
+// clock_timestamp(), because now() is the start of the transaction, before the gateway call:
+// retention counted from there could end before the key is even committed.
 export const COMPLETE: PreparedStatement = {
   name: 'idempotency_keys_complete',
   text: `
     UPDATE idempotency_keys
     SET status = 'completed', response_status = $3, response_headers = $4::jsonb, response_body = $5,
-        request_body = NULL, lease_expires_at = NULL, updated_at = now(),
-        expires_at = now() + make_interval(secs => $6)
+        request_body = NULL, lease_expires_at = NULL, updated_at = clock_timestamp(),
+        expires_at = clock_timestamp() + make_interval(secs => $6)
     WHERE id = $1 AND fencing_token = $2 AND status = 'processing'
     RETURNING id, CASE WHEN has_waiters THEN pg_notify('${KEY_CHANGED_CHANNEL}', id::text) END`,
 };

@@ -41,6 +41,8 @@ export class PaymentsService {
     const description = request.description ?? null;
     const metadata = request.metadata ?? {};
 
+    // NOTE: the transaction keeps its pooled connection for the whole gateway call, so
+    // DATABASE_POOL_SIZE slow charges make every other request of this replica wait for one.
     this.idempotency.markSideEffectStarted();
     const charge = await this.gateway.charge(
       { amount: request.amount, currency: request.currency, source: request.source, description },

@@ -1,8 +1,6 @@
+import { GATEWAY_SLOW_MS } from './e2e-settings';
 import { startGatewayProcess } from './gateway-process';
 import { startTestDatabase } from './test-database';
-
-/** tok_slow delay of the shared gateway; the e2e app's gateway timeout sits below it. */
-export const GATEWAY_SLOW_MS = 1500;
 
 export default async function globalSetup(): Promise<void> {
   const database = await startTestDatabase();
